@@ -1,0 +1,80 @@
+# tickpath — the two set-up commands are `make lab` and `make test`; every target installs what
+# it needs (scripts/install-deps.sh is idempotent and quick on rerun).
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+TOP          := $(CURDIR)
+VENV         := $(TOP)/.venv
+BIN          := $(VENV)/bin
+export PATH  := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(TOP)/ansible.cfg
+export TICKPATH_BINDIR := $(BIN)
+
+BUILD        := app/build
+BUILD_ASAN   := app/build-asan
+BUILD_FUZZ   := app/build-fuzz
+FUZZ_SECONDS ?= 10
+LAB_INV      := inventories/lab
+PYTEST_ARGS  ?=
+
+.PHONY: help deps image build build-asan lab lab-down lab-up test lint c-test fuzz bench \
+        pytest molecule clean
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## apt packages, podman config, pinned venv at .venv (idempotent)
+	@bash scripts/install-deps.sh
+
+image: deps ## local Debian 12 systemd image for lab hosts and molecule
+	@bash scripts/build-image.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) app --prefix=$(VENV) --buildtype=release >/dev/null
+
+build: deps $(BUILD)/build.ninja ## C data path (release) installed into .venv/bin
+	@meson compile -C $(BUILD) >/dev/null
+	@meson install -C $(BUILD) --quiet >/dev/null
+	@echo "[build] C programs installed in $(BIN)"
+
+$(BUILD_ASAN)/build.ninja: | deps
+	meson setup $(BUILD_ASAN) app --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	@meson compile -C $(BUILD_ASAN) >/dev/null
+
+lab-up: image build ## lab hosts and network only (playbooks/lab.yml state=present)
+	ansible-playbook -i $(LAB_INV) playbooks/lab.yml -e lab_state=present
+
+lab: lab-up ## lab hosts + site.yml on the lab inventory + latency smoke test + summary
+	ansible-playbook -i $(LAB_INV) site.yml
+	@bash scripts/lab-summary.sh
+
+lab-down: deps ## remove lab hosts, veths and netns
+	ansible-playbook -i $(LAB_INV) playbooks/lab.yml -e lab_state=absent
+
+lint: deps ## yamllint, ansible-lint (production), ruff, mypy
+	yamllint -s .
+	ansible-lint --profile production --offline
+	ruff check app tests
+	mypy --config-file app/pyproject.toml app/tickpath
+
+c-test: build-asan ## C unit tests under ASan/UBSan + short fuzz run
+	meson test -C $(BUILD_ASAN) --print-errorlogs
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz: deps ## longer fuzz run (FUZZ_SECONDS=300 per target)
+	@bash scripts/fuzz.sh $${FUZZ_SECONDS:-300}
+
+pytest: build lab ## pytest: units, C via binaries, testinfra on lab hosts, integration
+	TICKPATH_REQUIRE_LAB=1 pytest $(PYTEST_ARGS)
+
+molecule: image ## every molecule scenario
+	@bash scripts/molecule-all.sh
+
+test: lint c-test pytest molecule ## every test (.ci/run calls this)
+
+bench: build ## benchmarks, printed as tables
+	@bash scripts/bench.sh
+
+clean: ## build trees (not the venv, not the lab)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

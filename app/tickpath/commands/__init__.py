@@ -1,0 +1,1 @@
+"""Sub-commands of the `tickpath` CLI (one module each, discovered by tickpath.cli)."""
