@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run every libFuzzer target for SECONDS each (default 10), from its seed corpus.
+# Build first:  CC=clang meson setup app/build-fuzz app -Dfuzz=true && meson compile -C app/build-fuzz
+# Env: FUZZ_BUILD (default app/build-fuzz next to this script), FUZZ_JOBS (default 1).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+secs="${1:-10}"
+build="${FUZZ_BUILD:-$here/../build-fuzz}"
+if [[ ! -x "$build/fuzz_book" ]]; then
+    echo "fuzz targets not built in $build (CC=clang meson setup $build $here/.. -Dfuzz=true)" >&2
+    exit 2
+fi
+meson compile -C "$build" >/dev/null
+# every fuzz_* executable the build produced (targets of other components included)
+targets=()
+for f in "$build"/fuzz_*; do
+    [[ -f "$f" && -x "$f" ]] && targets+=("$(basename "$f")")
+done
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+fail=0
+for t in "${targets[@]}"; do
+    corpus="$work/$t"
+    mkdir -p "$corpus" "$work/artifacts"
+    cp "$here/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    echo "== $t: ${secs}s"
+    if ! "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$work/artifacts/$t-" -print_final_stats=1 "$corpus" \
+        >"$work/$t.log" 2>&1; then
+        fail=1
+        tail -40 "$work/$t.log"
+        mkdir -p "$here/crashes"
+        cp "$work/artifacts/$t-"* "$here/crashes/" 2>/dev/null || true
+        echo "FAIL $t (reproducers copied to $here/crashes/)"
+    else
+        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$work/$t.log" | tail -2
+        echo "ok $t"
+    fi
+done
+exit "$fail"
