@@ -1,0 +1,371 @@
+"""Pydantic v2 models of the tickpath data-path configuration (one YAML file).
+
+The models check each value on its own (types, ranges, formats). Checks that relate several
+values (overlapping cores, duplicate lines, contradicting limits) and checks against the host
+(CPUs, isolated set, interfaces) live in `tickpath.config.checks`, so that every problem is
+reported with its own key path. Field descriptions double as the reference in README.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tickpath.cpulist import MAX_CPU
+
+STAGES: tuple[str, ...] = ("rx", "book", "publish", "strategy", "gateway")
+TRANSPORTS: tuple[str, ...] = ("kernel", "kernel-blocking", "afxdp", "dpdk", "onload")
+
+Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
+Cpu = Annotated[int, Field(strict=True, ge=0, le=MAX_CPU)]
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+
+_IFNAME = re.compile(r"^[^\s/:]{1,15}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_SHM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_PARAM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+#: A value of a rendered key=value line: printable, no newline (see README.md).
+_VALUE = re.compile(r"^[^\n\r\x00]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+def _ipv4(value: str) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address") from None
+
+
+def _unicast(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IPv4 address string, got {type(value).__name__}")
+    addr = _ipv4(value)
+    if addr.is_multicast or addr.is_unspecified or addr == ipaddress.IPv4Address("255.255.255.255"):
+        raise ValueError(f"{value} is not a unicast address")
+    return str(addr)
+
+
+def _ifname(value: Any) -> str:
+    if not isinstance(value, str) or not _IFNAME.match(value) or value in (".", ".."):
+        raise ValueError(
+            f"{value!r} is not a Linux interface name (1-15 characters, no '/', ':' or spaces)"
+        )
+    return value
+
+
+class Line(_Model):
+    """One multicast feed line (MoldUDP64 packets of the session arrive on it)."""
+
+    name: Literal["a", "b"] = Field(description="line name: a (first/primary) or b")
+    interface: str = Field(description="NIC the line arrives on")
+    group: str = Field(description="IPv4 multicast group (224.0.0.0/4)")
+    port: Port = Field(description="UDP destination port")
+    source: str | None = Field(
+        default=None, description="optional source address (source-specific multicast filter)"
+    )
+
+    _check_interface = field_validator("interface", mode="before")(_ifname)
+
+    @field_validator("group", mode="before")
+    @classmethod
+    def _multicast(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected an IPv4 multicast group string, got {type(value).__name__}")
+        addr = _ipv4(value)
+        if not addr.is_multicast:
+            raise ValueError(f"{value} is not a multicast group (224.0.0.0/4)")
+        if addr in ipaddress.IPv4Network("224.0.0.0/24"):
+            raise ValueError(f"{value} is in 224.0.0.0/24, reserved for link-local protocols")
+        return str(addr)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source(cls, value: Any) -> str | None:
+        return None if value is None else _unicast(value)
+
+
+class Endpoint(_Model):
+    """A unicast server (IPv4 address and port)."""
+
+    address: str = Field(description="IPv4 unicast address")
+    port: Port = Field(description="port")
+
+    _check_address = field_validator("address", mode="before")(_unicast)
+
+
+class Feed(_Model):
+    """The market-data session: lines A (and B), the re-request and snapshot servers."""
+
+    session: str = Field(description="MoldUDP64 session, 1-10 ASCII characters")
+    lines: list[Line] = Field(min_length=1, max_length=2, description="line a, then line b")
+    rerequest: Endpoint = Field(description="MoldUDP64 re-request server (unicast UDP)")
+    snapshot: Endpoint = Field(description="snapshot server (SoupBinTCP)")
+
+    @field_validator("session", mode="before")
+    @classmethod
+    def _session(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {type(value).__name__}")
+        if not 1 <= len(value) <= 10 or not value.isascii() or not value.isprintable():
+            raise ValueError(f"{value!r} is not 1-10 printable ASCII characters")
+        if value != value.strip():
+            raise ValueError("leading or trailing spaces (the session is space-padded on the wire)")
+        return value
+
+
+class AfXdpOptions(_Model):
+    queue: Annotated[int, Field(strict=True, ge=0, le=1023)] = Field(
+        default=0, description="NIC RX queue the XDP socket binds to"
+    )
+    mode: Literal["native", "generic"] = Field(
+        default="native", description="XDP attach mode: native (driver) or generic (skb)"
+    )
+    zerocopy: Annotated[bool, Field(strict=True)] = Field(
+        default=False, description="require zero-copy (native mode and driver support only)"
+    )
+
+
+class DpdkOptions(_Model):
+    eal_args: list[Annotated[str, Field(strict=True, min_length=1)]] = Field(
+        default_factory=list, description="extra EAL arguments (e.g. --vdev=...); no core options"
+    )
+    hugepages: Annotated[bool, Field(strict=True)] = Field(
+        default=True, description="use hugepages; false adds --no-huge"
+    )
+
+    @field_validator("eal_args")
+    @classmethod
+    def _printable(cls, value: list[str]) -> list[str]:
+        for arg in value:
+            if not _VALUE.match(arg):
+                raise ValueError(f"argument {arg!r} contains a newline or NUL")
+        return value
+
+
+class OnloadOptions(_Model):
+    profile: str = Field(
+        default="latency", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="onload profile name"
+    )
+
+
+class Transport(_Model):
+    """How packets reach the feed handler. Only the options block of `kind` may be given."""
+
+    kind: Literal["kernel", "kernel-blocking", "afxdp", "dpdk", "onload"] = Field(
+        description="kernel | kernel-blocking | afxdp | dpdk | onload"
+    )
+    afxdp: AfXdpOptions | None = None
+    dpdk: DpdkOptions | None = None
+    onload: OnloadOptions | None = None
+
+
+class Cpus(_Model):
+    """Cores per pipeline stage, or one core for everything (run_to_completion)."""
+
+    run_to_completion: Cpu | None = Field(
+        default=None, description="one core running every stage (instead of the five below)"
+    )
+    rx: Cpu | None = None
+    book: Cpu | None = None
+    publish: Cpu | None = None
+    strategy: Cpu | None = None
+    gateway: Cpu | None = None
+
+
+def _power_of_two(value: int, what: str) -> int:
+    if value & (value - 1):
+        lower = 1 << (value.bit_length() - 1)
+        raise ValueError(f"{what} {value} is not a power of two (nearest: {lower} or {lower * 2})")
+    return value
+
+
+class Ring(_Model):
+    """The single-producer/single-consumer rings between stages."""
+
+    size: Annotated[int, Field(strict=True, ge=2, le=1 << 24)] = Field(
+        description="slots per ring, a power of two (2..16777216)"
+    )
+    slot_size: Annotated[int, Field(strict=True, ge=64, le=65536)] = Field(
+        description="bytes per slot, a multiple of 64 (one cache line)"
+    )
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: int) -> int:
+        return _power_of_two(value, "ring size")
+
+    @field_validator("slot_size")
+    @classmethod
+    def _slot(cls, value: int) -> int:
+        if value % 64:
+            raise ValueError(f"slot size {value} is not a multiple of 64 (one cache line)")
+        return value
+
+
+class Shm(_Model):
+    name: str = Field(description="shared-memory name (/dev/shm/NAME or hugetlbfs file)")
+    hugepages: Annotated[bool, Field(strict=True)] = Field(
+        default=False, description="back the shared memory with hugepages"
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _SHM.match(value):
+            raise ValueError(f"{value!r} is not a shm name (1-64 of A-Z a-z 0-9 _ . -, no '/')")
+        return value
+
+
+class SecretRef(_Model):
+    """Where the C program reads a secret from: an environment variable or a file."""
+
+    env: str | None = Field(default=None, description="environment variable name")
+    file: str | None = Field(default=None, description="absolute path of a file")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env or file")
+        return self
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV.match(value):
+            raise ValueError(f"{value!r} is not an environment variable name")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or not _VALUE.match(value)):
+            raise ValueError("must be an absolute path")
+        return value
+
+
+class Gateway(_Model):
+    """The OUCH 4.2 order-entry session (SoupBinTCP)."""
+
+    host: str = Field(description="OUCH server: IPv4 address or host name")
+    port: Port = Field(description="OUCH server TCP port")
+    username: str = Field(description="SoupBinTCP username, 1-6 ASCII letters/digits")
+    password: SecretRef = Field(description="{env: VAR} or {file: /path}; never inline")
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _host(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _HOST.match(value):
+            raise ValueError(f"{value!r} is not an IPv4 address or host name")
+        if value.replace(".", "").isdigit():
+            return _unicast(value)
+        return value
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _username(cls, value: Any) -> str:
+        if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9]{1,6}$", value):
+            raise ValueError("must be 1-6 ASCII letters or digits (SoupBinTCP Username(6))")
+        return value
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _no_inline(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            # Never echo the value: it may be a real password.
+            raise ValueError("inline passwords are not accepted; use {env: VAR} or {file: /path}")
+        return value
+
+
+def _usd(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a USD amount, got {type(value).__name__}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"{value} is not a positive amount")
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise ValueError(f"{value} has more than 4 decimals (prices are in units of 0.0001 USD)")
+    if amount >= Decimal(10) ** 14:
+        raise ValueError(f"{value} is too large")
+    return amount
+
+
+class Risk(_Model):
+    """Pre-trade risk limits the gateway enforces on every order."""
+
+    max_order_shares: Annotated[int, Field(strict=True, ge=1, le=999_999)] = Field(
+        description="largest order size, shares"
+    )
+    max_notional: Decimal = Field(description="largest order value, USD (shares x price)")
+    min_price: Decimal = Field(
+        default=Decimal("0.01"), description="lowest accepted limit price, USD"
+    )
+    price_collar_bps: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
+        description="reject prices further than this from the reference price, basis points"
+    )
+    max_open_orders: PositiveInt = Field(description="live orders at once")
+    orders_per_second: PositiveInt = Field(description="order messages per second")
+    max_position_shares: PositiveInt = Field(description="absolute position per symbol, shares")
+
+    _money = field_validator("max_notional", "min_price", mode="before")(_usd)
+
+
+ParamValue = Annotated[str, Field(strict=True, pattern=r"^[^\n\r\x00]*$")] | bool | int | float
+
+
+class Strategy(_Model):
+    name: str = Field(description="strategy name (lower case, [a-z][a-z0-9_-]*)")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="flat parameters: name -> string/number/bool"
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a strategy name ([a-z][a-z0-9_-]*, <= 32)")
+        return value
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _keys(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str) or not _PARAM_KEY.match(key):
+                    raise ValueError(f"parameter name {key!r} is not [a-z][a-z0-9_]*")
+        return value
+
+
+class Config(_Model):
+    """The whole data-path configuration."""
+
+    version: Literal[1] = Field(description="schema version, 1")
+    feed: Feed
+    transport: Transport
+    cpus: Cpus
+    ring: Ring
+    shm: Shm
+    gateway: Gateway
+    risk: Risk
+    strategy: Strategy
+
+    def stage_cpus(self) -> dict[str, int]:
+        """Core of each stage (every stage on one core in run-to-completion mode)."""
+        rtc = self.cpus.run_to_completion
+        if rtc is not None:
+            return dict.fromkeys(STAGES, rtc)
+        return {s: c for s in STAGES if (c := getattr(self.cpus, s)) is not None}

@@ -1,0 +1,167 @@
+"""Render a validated Config into the key=value files the C programs read.
+
+The C programs never parse YAML. Each gets one flat file (`fh.conf`, `gw.conf`,
+`strategy.conf`); the format and every key are documented in README.md next to this module and
+are kept stable: keys are only ever added, never renamed or re-purposed (`format=1` changes only
+if that promise has to be broken).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from tickpath.config.models import STAGES, Config
+
+FORMAT_VERSION = 1
+PROGRAMS = ("fh", "gw", "strategy")
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return ""
+    text = str(value)
+    if "\n" in text or "\r" in text or "\0" in text:
+        raise ValueError(f"value {text!r} cannot be rendered on one line")
+    return text
+
+
+def _e4(amount: Decimal) -> int:
+    """USD amount -> integer units of 0.0001 USD (the ITCH/OUCH Price(4) scale)."""
+    return int(amount.scaleb(4).to_integral_exact())
+
+
+def _common(cfg: Config, program: str) -> list[tuple[str, object]]:
+    return [
+        ("format", FORMAT_VERSION),
+        ("program", program),
+        ("cpu.mode", "pipeline" if cfg.cpus.run_to_completion is None else "run-to-completion"),
+    ]
+
+
+def _shared_memory(cfg: Config) -> list[tuple[str, object]]:
+    return [
+        ("ring.size", cfg.ring.size),
+        ("ring.slot_size", cfg.ring.slot_size),
+        ("shm.name", cfg.shm.name),
+        ("shm.hugepages", cfg.shm.hugepages),
+    ]
+
+
+def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
+    cpus = cfg.stage_cpus()
+    t = cfg.transport
+    pairs = _common(cfg, "fh")
+    pairs += [(f"cpu.{s}", cpus[s]) for s in ("rx", "book", "publish")]
+    pairs.append(("transport", t.kind))
+    if t.kind == "afxdp":
+        o = t.afxdp
+        pairs += [
+            ("afxdp.queue", o.queue if o else 0),
+            ("afxdp.mode", o.mode if o else "native"),
+            ("afxdp.zerocopy", o.zerocopy if o else False),
+        ]
+    elif t.kind == "dpdk":
+        eal = list(t.dpdk.eal_args) if t.dpdk else []
+        huge = t.dpdk.hugepages if t.dpdk else True
+        pairs += [("dpdk.hugepages", huge), ("dpdk.eal.count", len(eal))]
+        pairs += [(f"dpdk.eal.{i}", arg) for i, arg in enumerate(eal)]
+    elif t.kind == "onload":
+        pairs.append(("onload.profile", t.onload.profile if t.onload else "latency"))
+    pairs.append(("feed.session", cfg.feed.session))
+    pairs.append(("line.count", len(cfg.feed.lines)))
+    for line in cfg.feed.lines:
+        p = f"line.{line.name}"
+        pairs += [
+            (f"{p}.iface", line.interface),
+            (f"{p}.group", line.group),
+            (f"{p}.port", line.port),
+            (f"{p}.source", line.source),
+        ]
+    pairs += [
+        ("rerequest.addr", cfg.feed.rerequest.address),
+        ("rerequest.port", cfg.feed.rerequest.port),
+        ("snapshot.addr", cfg.feed.snapshot.address),
+        ("snapshot.port", cfg.feed.snapshot.port),
+    ]
+    return pairs + _shared_memory(cfg)
+
+
+def gw_pairs(cfg: Config) -> list[tuple[str, object]]:
+    g, r = cfg.gateway, cfg.risk
+    pairs = _common(cfg, "gw")
+    pairs.append(("cpu.gateway", cfg.stage_cpus()["gateway"]))
+    pairs += [("gw.host", g.host), ("gw.port", g.port), ("gw.username", g.username)]
+    if g.password.env is not None:
+        pairs.append(("gw.password.env", g.password.env))
+    if g.password.file is not None:
+        pairs.append(("gw.password.file", g.password.file))
+    pairs += [
+        ("risk.max_order_shares", r.max_order_shares),
+        ("risk.max_notional_e4", _e4(r.max_notional)),
+        ("risk.min_price_e4", _e4(r.min_price)),
+        ("risk.price_collar_bps", r.price_collar_bps),
+        ("risk.max_open_orders", r.max_open_orders),
+        ("risk.orders_per_second", r.orders_per_second),
+        ("risk.max_position_shares", r.max_position_shares),
+    ]
+    return pairs + _shared_memory(cfg)
+
+
+def strategy_pairs(cfg: Config) -> list[tuple[str, object]]:
+    s = cfg.strategy
+    pairs = _common(cfg, "strategy")
+    pairs.append(("cpu.strategy", cfg.stage_cpus()["strategy"]))
+    pairs.append(("strategy.name", s.name))
+    pairs += [(f"strategy.param.{k}", v) for k, v in sorted(s.params.items())]
+    return pairs + _shared_memory(cfg)
+
+
+def format_pairs(pairs: Iterable[tuple[str, object]], header: str) -> str:
+    lines = [f"# {header}"]
+    seen: set[str] = set()
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"key {key} rendered twice")
+        seen.add(key)
+        lines.append(f"{key}={_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def render(cfg: Config, source: str = "config") -> dict[str, str]:
+    """File name -> content of each program's key=value file."""
+    name = "".join(ch for ch in Path(source).name if ch.isprintable())
+    assert set(cfg.stage_cpus()) == set(STAGES)
+    out = {}
+    for program, pairs in (
+        ("fh", fh_pairs(cfg)),
+        ("gw", gw_pairs(cfg)),
+        ("strategy", strategy_pairs(cfg)),
+    ):
+        header = f"tickpath {program}.conf, rendered by `tickpath config render` from {name}; "
+        out[f"{program}.conf"] = format_pairs(pairs, header + "do not edit")
+    return out
+
+
+def write_rendered(files: dict[str, str], out_dir: Path) -> list[Path]:
+    """Write each file atomically (temp file + rename) into out_dir (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        target = out_dir / name
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
