@@ -9,4 +9,4 @@ if [[ ! -f $build/build.ninja ]]; then
     CC=clang meson setup "$build" app -Dfuzz=true --buildtype=debugoptimized >/dev/null
 fi
 meson compile -C "$build" >/dev/null
-exec bash app/fuzz/run.sh "$seconds" "$build"
+FUZZ_BUILD=$top/$build exec bash app/fuzz/run.sh "$seconds"

@@ -13,27 +13,28 @@ fi
 meson compile -C "$build" >/dev/null
 # every fuzz_* executable the build produced (targets of other components included)
 targets=()
-for f in "$build"/fuzz_*; do
-    [[ -f "$f" && -x "$f" ]] && targets+=("$(basename "$f")")
-done
+while IFS= read -r f; do
+    targets+=("${f#"$build"/}")
+done < <(find "$build" -maxdepth 3 -type f -name 'fuzz_*' -perm -u+x ! -name '*.p' | sort)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fail=0
 for t in "${targets[@]}"; do
-    corpus="$work/$t"
+    name="$(basename "$t")"
+    corpus="$work/$name"
     mkdir -p "$corpus" "$work/artifacts"
-    cp "$here/corpus/$t/"* "$corpus/" 2>/dev/null || true
+    cp "$here/corpus/$name/"* "$corpus/" 2>/dev/null || true
     echo "== $t: ${secs}s"
     if ! "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$work/artifacts/$t-" -print_final_stats=1 "$corpus" \
-        >"$work/$t.log" 2>&1; then
+        -artifact_prefix="$work/artifacts/$name-" -print_final_stats=1 "$corpus" \
+        >"$work/$name.log" 2>&1; then
         fail=1
-        tail -40 "$work/$t.log"
+        tail -40 "$work/$name.log"
         mkdir -p "$here/crashes"
-        cp "$work/artifacts/$t-"* "$here/crashes/" 2>/dev/null || true
+        cp "$work/artifacts/$name-"* "$here/crashes/" 2>/dev/null || true
         echo "FAIL $t (reproducers copied to $here/crashes/)"
     else
-        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$work/$t.log" | tail -2
+        grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$work/$name.log" | tail -2
         echo "ok $t"
     fi
 done

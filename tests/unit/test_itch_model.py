@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support import itch_model as im  # noqa: E402
+from tests.support import itch_model as im
 
 
 def test_sizes_are_the_23_spec_types() -> None:

@@ -1,0 +1,62 @@
+/* tickpath-fh configuration: a key=value file (one per line, '#' comments, blank lines
+ * ignored) given with --config FILE, then --set key=value overrides, in order. Unknown keys
+ * and bad values are errors (the handler does not start). Keys: README.md. */
+#ifndef TP_FH_CONFIG_H
+#define TP_FH_CONFIG_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char iface[32];
+    struct in_addr group;
+    uint16_t port;
+    int set;       /* 1 when iface and group are given */
+} tp_fh_line;
+
+typedef struct {
+    int transport;          /* TP_TR_* */
+    tp_fh_line line[2];
+    char session[16];       /* empty: adopt the first session seen */
+    struct in_addr rerequest_addr;
+    uint16_t rerequest_port; /* 0 = no re-request server */
+    uint16_t rerequest_max;  /* messages per request */
+    uint32_t rerequest_delay_us;   /* grace before the first request (the other line may fill) */
+    uint32_t rerequest_timeout_us; /* re-send an unanswered request after this */
+    uint32_t rerequest_interval_us; /* at most one request per this interval */
+    struct in_addr snapshot_addr;
+    uint16_t snapshot_port;  /* 0 = no snapshot service */
+    int cpu_rx, cpu_book, cpu_publish; /* -1 = not pinned */
+    int pipeline;            /* mode=pipeline (1) | rtc (0) */
+    uint32_t ring_size;      /* pipeline ring slots (power of two) */
+    uint32_t window;         /* reorder window, messages (power of two) */
+    uint32_t events;         /* shm event ring capacity (power of two) */
+    char shm_name[64];
+    int rt_priority;         /* 0 = SCHED_OTHER */
+    int afxdp_native;        /* afxdp.mode native (1) | generic (0) */
+    uint32_t afxdp_queue;
+    int afxdp_zerocopy;      /* afxdp.zerocopy: try (1, falls back to copy) | off (0) */
+    char dpdk_eal[512];
+    char book_json[256];
+    uint32_t duration_s;     /* 0 = until a signal (or end of session when expected) */
+    int expect_end_of_session;
+    int wire_stamp;          /* latency.wire_stamp: 1 = ITCH timestamps carry send time */
+    uint32_t book_max_orders, book_max_levels; /* 0 = the book's defaults */
+    char stats_json[256];    /* exit statistics file ("" = none) */
+    uint32_t linger_ms;      /* with expect_end_of_session: wait this long for a late gap fill */
+} tp_fh_config;
+
+void tp_fh_config_defaults(tp_fh_config *c);
+/* Apply one key=value pair. Returns 0, or -1 with a message in err. */
+int tp_fh_config_set(tp_fh_config *c, const char *key, const char *value, char *err,
+                     size_t errlen);
+/* Parse "key=value" (for --set). */
+int tp_fh_config_set_kv(tp_fh_config *c, const char *kv, char *err, size_t errlen);
+/* Read a file; line numbers in errors. */
+int tp_fh_config_load(tp_fh_config *c, const char *path, char *err, size_t errlen);
+/* Cross-key checks after everything is set. */
+int tp_fh_config_check(const tp_fh_config *c, char *err, size_t errlen);
+const char *tp_transport_name(int t);
+
+#endif

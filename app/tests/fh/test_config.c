@@ -1,0 +1,60 @@
+/* key=value configuration: file parsing, overrides, and clear errors for bad input. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fh/config.h"
+#include "shm/layout.h"
+#include "test_util.h"
+
+int main(void)
+{
+    tp_fh_config c;
+    char err[512];
+    tp_fh_config_defaults(&c);
+    CHECK(tp_fh_config_check(&c, err, sizeof err) == -1); /* no line */
+    char path[] = "/tmp/tpfh-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# comment\n\ntransport = afxdp\nline.a.iface=feed-a\nline.a.group=239.100.1.1\n"
+          "line.a.port=26400\n  mode=pipeline  \ncpu.rx=1\nrerequest.addr=198.18.1.1\n"
+          "rerequest.port=26500\nsession=TEST\n",
+          f);
+    fclose(f);
+    CHECK_EQ(tp_fh_config_load(&c, path, err, sizeof err), 0);
+    CHECK_EQ(c.transport, TP_TR_AFXDP);
+    CHECK_EQ(c.line[0].port, 26400);
+    CHECK_EQ(c.pipeline, 1);
+    CHECK_EQ(c.cpu_rx, 1);
+    CHECK(!strcmp(c.session, "TEST"));
+    CHECK_EQ(tp_fh_config_check(&c, err, sizeof err), 0);
+    CHECK_EQ(tp_fh_config_set_kv(&c, "transport=kernel-blocking", err, sizeof err), 0);
+    CHECK_EQ(c.transport, TP_TR_KERNEL_BLOCKING);
+    /* bad values */
+    const char *bad[] = {
+        "transport=tcp", "line.a.group=10.0.0.1", "line.a.port=0", "line.a.port=70000",
+        "ring.size=1000", "mode=fast", "nokey=1", "session=ELEVENCHARSX", "cpu.rx=x",
+        "rt_priority=100", "afxdp.mode=turbo", "expect_end_of_session=maybe", "novalue",
+        "line.c.iface=x", "duration_s=-1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        CHECK_EQ(tp_fh_config_set_kv(&c, bad[i], err, sizeof err), -1);
+        CHECK(err[0] != 0);
+    }
+    /* a bad file line is reported with its number */
+    f = fopen(path, "w");
+    fputs("transport=kernel\nbogus=1\n", f);
+    fclose(f);
+    CHECK_EQ(tp_fh_config_load(&c, path, err, sizeof err), -1);
+    CHECK(strstr(err, ":2:") != NULL);
+    unlink(path);
+    CHECK_EQ(tp_fh_config_load(&c, "/nonexistent/x.conf", err, sizeof err), -1);
+    /* a line with only some keys */
+    tp_fh_config d;
+    tp_fh_config_defaults(&d);
+    tp_fh_config_set_kv(&d, "line.b.iface=feed-b", err, sizeof err);
+    CHECK_EQ(tp_fh_config_check(&d, err, sizeof err), -1);
+    TEST_DONE();
+}
