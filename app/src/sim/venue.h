@@ -1,0 +1,111 @@
+/* The simulated exchange: matching engine + ITCH publisher + OUCH order entry + background
+ * flow + tick-to-trade measurement. One thread drives it (sim/main.c). */
+#ifndef TP_SIM_VENUE_H
+#define TP_SIM_VENUE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/rng.h"
+#include "shm/hist.h"
+#include "sim/itch_out.h"
+#include "sim/match.h"
+#include "sim/tokmap.h"
+#include "soup/server.h"
+
+/* An order entered over OUCH. */
+typedef struct {
+    char token[14];
+    int16_t user;
+    uint16_t sym;
+    uint8_t side;   /* OUCH side letter */
+    uint8_t state;  /* 'L' live, 'D' done */
+    uint8_t display;
+    uint8_t pad_;
+    uint32_t me_idx;
+    uint32_t leaves;
+    uint32_t tif;
+    char firm[4];
+    uint64_t ref;
+} sim_order;
+
+typedef struct {
+    uint64_t token;   /* counter part (base-36 decoded), for the CSV */
+    uint64_t arrival_ns;
+    uint64_t trigger_seq;
+    uint64_t t2t_ns;  /* 0 when no match */
+    int16_t user;
+    uint8_t type;
+} sim_arrival;
+
+typedef struct {
+    uint64_t enter, replace, cancel, bad_msgs, dup_tokens, unknown_token, accepted, rejected,
+        executed_msgs, canceled_msgs, replaced_msgs, ioc_canceled, t2t_matched, t2t_unmatched,
+        t2t_no_trigger, arrivals_dropped;
+} venue_ouch_stats;
+
+typedef struct {
+    uint64_t adds, cancels, aggressive, actions;
+} venue_flow_stats;
+
+/* Background flow orders of one symbol (swap-remove array of engine order indices). */
+typedef struct {
+    uint32_t *idx;
+    uint32_t n, cap;
+    uint32_t mid;   /* current mid price of the flow's random walk */
+    uint32_t ref_price;
+} flow_sym;
+
+typedef struct {
+    me_engine me;
+    itch_out out;
+    tp_soup_server soup;
+    int soup_on;
+    int snapshot_feed;      /* publish full top-N snapshots instead of deltas */
+    uint32_t snapshot_depth;
+    uint8_t sym_dirty[ME_MAX_SYMBOLS];
+    sim_order *orders;
+    uint32_t n_orders, max_orders;
+    tokmap tokens;
+    uint32_t tick;
+    /* aggressor fills queued until the Accepted/Replaced is out */
+    struct { uint32_t order, shares, price; uint64_t match; } pend[1024];
+    uint32_t n_pend;
+    /* flow */
+    flow_sym flow[ME_MAX_SYMBOLS];
+    tp_rng rng;
+    uint32_t flow_depth;
+    venue_flow_stats fst;
+    /* measurement */
+    tp_hist t2t;
+    sim_arrival *arrivals;
+    uint64_t n_arrivals, max_arrivals;
+    venue_ouch_stats ost;
+} venue;
+
+typedef struct {
+    uint32_t max_orders, max_levels, max_ouch_orders;
+    uint64_t max_arrivals;
+    uint32_t flow_depth;
+    uint64_t seed;
+    uint32_t tick;
+    int snapshot_feed;
+    uint32_t snapshot_depth;
+} venue_cfg;
+
+int venue_init(venue *v, const venue_cfg *cfg);
+/* Add a symbol with the flow's reference price; returns its index or -1. */
+int venue_add_symbol(venue *v, const char *name, uint32_t ref_price);
+/* Publish start of day: System Event 'O' and 'S', a Stock Directory per symbol, 'Q'. */
+void venue_start_of_day(venue *v);
+void venue_end_of_day(venue *v);
+/* Soup server callback for an inbound OUCH message. */
+void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns);
+/* n background actions. */
+void venue_flow(venue *v, uint32_t n);
+/* End of a loop pass: snapshot-feed messages, then send the packet. */
+void venue_flush(venue *v);
+int venue_write_stats(venue *v, FILE *f, double seconds);
+int venue_write_arrivals_csv(const venue *v, FILE *f);
+
+#endif

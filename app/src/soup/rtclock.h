@@ -1,0 +1,27 @@
+/* The lab's latency clock: CLOCK_REALTIME in ns.
+ *
+ * Tick-to-trade subtracts the simulator's packet send time from its order arrival time, and
+ * the strategy compares ITCH timestamps (ns since midnight) with its receive time: all of it
+ * needs one clock readable by every process of the lab host. CLOCK_REALTIME is that clock
+ * (exch1 and trader1 share this VM's clock; on real hosts it is PTP-disciplined).
+ */
+#ifndef TP_SOUP_RTCLOCK_H
+#define TP_SOUP_RTCLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline uint64_t tp_rt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ns since local midnight UTC for the ITCH/OUCH timestamp fields. */
+static inline uint64_t tp_rt_since_midnight(uint64_t rt_ns)
+{
+    return rt_ns % (86400ull * 1000000000ull);
+}
+
+#endif

@@ -1,0 +1,37 @@
+/* The sample strategy's own market-data receiver: one UDP socket (line A; multicast join
+ * when the address is a group), MoldUDP64 parse (src/mold), an embedded full-depth book
+ * (src/book) and a BBO callback. It does no gap recovery (it counts gaps and carries on):
+ * the feed handler (tickpath-fh) is the component that recovers; this receiver exists so
+ * the strategy runs without it. */
+#ifndef TP_STRATEGY_MD_RX_H
+#define TP_STRATEGY_MD_RX_H
+
+#include <stdint.h>
+
+#include "book/book.h"
+
+typedef struct {
+    uint64_t packets, messages, gaps, dups, bad_packets, heartbeats, end_of_session;
+} md_rx_stats;
+
+typedef struct {
+    int fd;
+    tp_book *book;
+    uint64_t next_seq;
+    uint64_t cur_seq;     /* sequence of the message being applied (for the BBO callback) */
+    uint64_t cur_itch_ts; /* its ITCH timestamp */
+    uint64_t t_rx;        /* CLOCK_REALTIME right after recv() of the current packet */
+    int ended;
+    md_rx_stats st;
+    uint8_t buf[2048];
+} md_rx;
+
+/* addr: group or local address; iface_addr: interface for the join. on_bbo: called by the
+ * book after a message changed a symbol's BBO (ctx = cb_ctx). */
+int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr,
+               tp_bbo_fn on_bbo, void *cb_ctx, char *err, size_t errlen);
+/* Receive and apply everything available (non-blocking). Returns packets handled. */
+int md_rx_poll(md_rx *m);
+void md_rx_close(md_rx *m);
+
+#endif

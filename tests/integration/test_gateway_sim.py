@@ -1,0 +1,529 @@
+"""tickpath-gw <-> tickpath-sim over real TCP on loopback (SoupBinTCP 3.0 + OUCH 4.2),
+the simulator's ITCH against its own book, and tick-to-trade end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gw_helpers import Gw, Sim, binary, bindir, running, write_credentials
+
+pytestmark = pytest.mark.skipif(
+    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
+)
+
+SMALL = (
+    "engine.max_orders=65536",
+    "ouch.max_orders=65536",
+    "rerequest.store_mb=8",
+    "ouch.store_mb=4",
+)
+
+
+@pytest.fixture
+def creds(tmp_path: Path) -> dict[str, Path]:
+    exch = write_credentials(
+        tmp_path / "exch.creds", {"TRADR1": "pw0123", "TRADR2": "pw4567"}
+    )
+    t1 = write_credentials(tmp_path / "t1.creds", {"TRADR1": "pw0123"})
+    t2 = write_credentials(tmp_path / "t2.creds", {"TRADR2": "pw4567"})
+    bad = write_credentials(tmp_path / "bad.creds", {"TRADR1": "wrong"})
+    return {"exch": exch, "t1": t1, "t2": t2, "bad": bad}
+
+
+@pytest.fixture
+def quiet_sim(tmp_path: Path, creds: dict[str, Path]) -> Any:
+    """An exchange with no background flow: the books hold only the tests' orders."""
+    sim = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL)
+    yield sim
+    if sim.proc.poll() is None:
+        sim.proc.kill()
+        sim.proc.wait()
+
+
+def gw(tmp_path: Path, sim: Sim, cred: Path, *settings: str, name: str = "gw") -> Gw:
+    return Gw(tmp_path, sim.ouch_port, cred, *settings, name=name)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def test_login_accepted(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+    g = gw(tmp_path, quiet_sim, creds["t1"])
+    with running(g):
+        ev = g.up()
+        assert ev["next_seq"] == 1
+        st = g.quit()
+    assert st["session"]["logins"] == 1
+    sim = quiet_sim.stop()
+    assert sim["soup"]["logins"] == 1
+    assert sim["soup"]["login_rejects"] == 0
+
+
+def test_login_rejected(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+    g = gw(tmp_path, quiet_sim, creds["bad"])
+    with running(g):
+        ev = g.wait_for(lambda e: e.get("ev") == "session")
+        assert ev["state"] == "rejected"
+        assert ev["reason"] == "A"
+        assert g.proc.wait(timeout=5) == 3
+    sim = quiet_sim.stop()
+    assert sim["soup"]["login_rejects"] == 1
+    assert sim["soup"]["logins"] == 0
+
+
+def test_credentials_file_must_be_private(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+) -> None:
+    os.chmod(creds["t1"], 0o644)
+    g = gw(tmp_path, quiet_sim, creds["t1"])
+    assert g.proc.wait(timeout=5) == 2
+    assert g.proc.stderr is not None
+    assert "chmod 600" in g.proc.stderr.read()
+
+
+def test_heartbeat_timeout_detects_dead_link(
+    tmp_path: Path, creds: dict[str, Path]
+) -> None:
+    # the exchange never sends heartbeats; the gateway's dead-link timer (300 ms) fires
+    sim = Sim(tmp_path, creds["exch"], "flow.rate=0", "ouch.heartbeat_ms=0", *SMALL)
+    g = gw(tmp_path, sim, creds["t1"], "ouch.dead_ms=300", "ouch.heartbeat_ms=100")
+    with running(g, sim):
+        g.up()
+        g.wait_for(
+            lambda e: e.get("ev") == "session" and e["state"] == "down", timeout=3
+        )
+        g.up(timeout=3)  # reconnects and logs in again
+        st = g.quit()
+    assert st["session"]["dead_links"] >= 1
+    assert st["session"]["logins"] >= 2
+    assert st["session"]["hb_tx"] >= 1
+
+
+def test_server_drops_silent_client(tmp_path: Path, creds: dict[str, Path]) -> None:
+    sim = Sim(tmp_path, creds["exch"], "flow.rate=0", "ouch.dead_ms=300", *SMALL)
+    g = gw(tmp_path, sim, creds["t1"], "ouch.heartbeat_ms=0", "ouch.dead_ms=60000")
+    with running(g, sim):
+        g.up()
+        time.sleep(1.0)
+        g.quit()
+        stats = sim.stop()
+    assert stats["soup"]["dead_links"] >= 1
+
+
+def test_reconnect_resumes_without_loss_or_duplicates(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+) -> None:
+    g1 = gw(tmp_path, quiet_sim, creds["t1"], name="g1")
+    g2 = gw(tmp_path, quiet_sim, creds["t2"], name="g2")
+    with running(g1, g2):
+        g1.up()
+        g2.up()
+        for g in (g1, g2):
+            g.send("bbo AAPL 189.00 191.00")
+        tokens = []
+        for i in range(5):
+            ev = g1.order(f"new B AAPL 100 {189.90 - i * 0.01:.2f} day")
+            g1.state_of(ev["token"], "open")
+            tokens.append(ev["token"])
+        # cut TRADR1's link for 1.5 s; meanwhile TRADR2 executes against its orders
+        g1.send("drop 1500")
+        g1.wait_for(lambda e: e.get("ev") == "session" and e["state"] == "down")
+        ev = g2.order("new S AAPL 500 189.00 ioc")
+        g2.state_of(ev["token"], "filled")
+        # back up: every Executed produced while down is replayed, once, in order
+        g1.up(timeout=5)
+        for t in tokens:
+            g1.state_of(t, "filled")
+        more = g1.order("new B AAPL 100 189.50 day")
+        g1.state_of(more["token"], "open")
+        st1 = g1.quit()
+        g2.quit()
+    sim = quiet_sim.stop()
+    assert st1["session"]["logins"] == 2
+    assert st1["orders"]["by_state"]["filled"] == 5
+    assert st1["orders"]["executions"] == 5
+    assert sim["soup"]["replayed"] >= 5
+    assert sim["ouch"]["dup_tokens"] == 0
+    assert more["token"] not in tokens
+    # each sequenced message of TRADR1's session arrived exactly once:
+    # 1 system event + 6 accepted + 5 executed
+    assert st1["session"]["seq_msgs"] == 12
+    assert st1["session"]["next_seq"] == 13
+
+
+def test_tokens_unique_across_restarts(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+) -> None:
+    seen = set()
+    for _ in range(2):
+        g = gw(tmp_path, quiet_sim, creds["t1"], "ouch.session=", name="same")
+        with running(g):
+            g.up()
+            g.send("bbo AAPL 189.00 191.00")
+            for _ in range(3):
+                ev = g.order("new B AAPL 100 189.00 day")
+                assert ev["token"] not in seen
+                seen.add(ev["token"])
+            g.quit()
+    sim = quiet_sim.stop()
+    assert len(seen) == 6
+    assert sim["ouch"]["dup_tokens"] == 0
+    assert sim["ouch"]["accepted"] == 6
+
+
+# --- risk ----------------------------------------------------------------------------------
+
+# (settings, commands before the violating one, violating command, reason)
+RISK_CASES = [
+    ((), [], "new B AAPL 20000 190.00 day", "order_size"),
+    (("risk.max_notional=10000",), [], "new B AAPL 100 190.00 day", "notional"),
+    (("risk.collar_bps=100",), [], "new B AAPL 100 195.00 day", "price_collar"),
+    ((), [], "new B MSFT 100 420.00 day", "no_reference"),
+    ((), [], "new B ZZZZ 100 10.00 day", "unknown_symbol"),
+    ((), [], "new B AAPL 0 190.00 day", "bad_order"),
+    (
+        ("risk.max_open_orders=2",),
+        ["new B AAPL 100 189.00 day", "new B AAPL 100 189.01 day"],
+        "new B AAPL 100 189.02 day",
+        "open_orders",
+    ),
+    (
+        ("risk.max_position=250",),
+        ["new B AAPL 100 189.00 day", "new B AAPL 100 189.01 day"],
+        "new B AAPL 100 189.02 day",
+        "position",
+    ),
+    (
+        ("risk.throttle_per_s=1", "risk.throttle_burst=2"),
+        ["new B AAPL 100 189.00 day", "new B AAPL 100 189.01 day"],
+        "new B AAPL 100 189.02 day",
+        "throttle",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "settings,before,violating,reason", RISK_CASES, ids=[c[3] for c in RISK_CASES]
+)
+def test_risk_rule_rejects(
+    tmp_path: Path,
+    quiet_sim: Sim,
+    creds: dict[str, Path],
+    settings: tuple[str, ...],
+    before: list[str],
+    violating: str,
+    reason: str,
+) -> None:
+    g = gw(tmp_path, quiet_sim, creds["t1"], *settings)
+    with running(g):
+        g.up()
+        g.send("bbo AAPL 189.00 191.00")
+        for cmd in before:
+            ev = g.order(cmd)
+            assert ev["ev"] == "sent", ev
+            g.state_of(ev["token"], "open")
+        ev = g.order(violating)
+        assert ev["ev"] == "risk_rejected"
+        assert ev["reason"] == reason
+        st = g.status()
+        g.quit()
+    assert st["risk"]["rejects"][reason] == 1
+    assert sum(st["risk"]["rejects"].values()) == 1
+    sim = quiet_sim.stop()
+    assert sim["ouch"]["enter"] == len(before)  # the rejected order never left
+
+
+def test_kill_switch_cancels_all_and_blocks(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+) -> None:
+    g = gw(tmp_path, quiet_sim, creds["t1"])
+    with running(g):
+        g.up()
+        g.send("bbo AAPL 189.00 191.00")
+        tokens = []
+        for i in range(3):
+            ev = g.order(f"new B AAPL 100 189.{i:02d} day")
+            g.state_of(ev["token"], "open")
+            tokens.append(ev["token"])
+        # pull the switch the way Python does: one byte in the control page
+        with open(g.control, "r+b") as f:
+            assert f.read(8) == b"TPGWCTL1"
+            f.seek(8)
+            f.write(b"\x01")
+        g.wait_for(lambda e: e.get("ev") == "kill" and e["state"] == "engaged")
+        for t in tokens:
+            g.state_of(t, "canceled")
+        ev = g.order("new B AAPL 100 189.00 day")
+        assert ev["ev"] == "risk_rejected" and ev["reason"] == "kill_switch"
+        with open(g.control, "r+b") as f:
+            f.seek(8)
+            f.write(b"\x00")
+        g.wait_for(lambda e: e.get("ev") == "kill" and e["state"] == "cleared")
+        ev = g.order("new B AAPL 100 189.00 day")
+        assert ev["ev"] == "sent"
+        g.state_of(ev["token"], "open")
+        st = g.quit()
+    assert st["orders"]["kill_cancels"] == 3
+    assert st["risk"]["rejects"]["kill_switch"] == 1
+    sim = quiet_sim.stop()
+    assert sim["ouch"]["cancel"] == 3
+    assert sim["ouch"]["enter"] == 4
+
+
+# --- order flows ---------------------------------------------------------------------------
+
+
+def test_replace_and_cancel(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+) -> None:
+    g = gw(tmp_path, quiet_sim, creds["t1"])
+    with running(g):
+        g.up()
+        g.send("bbo AAPL 189.00 191.00")
+        ev = g.order("new B AAPL 300 189.00 day")
+        old = ev["token"]
+        g.state_of(old, "open")
+        ev = g.order(f"replace {old} 500 189.05")
+        new = ev["token"]
+        assert new != old
+        g.state_of(old, "replaced")
+        acc = g.state_of(new, "open")
+        assert acc["shares"] == 500 and acc["price"] == 1890500
+        g.send(f"cancel {new} 200")
+        ev = g.wait_for(lambda e: e.get("token") == new and e["ev"] == "canceled")
+        assert ev["leaves"] == 200 and ev["state"] == "open"
+        g.send(f"cancel {new}")
+        ev = g.state_of(new, "canceled")
+        assert ev["leaves"] == 0
+        st = g.quit()
+    assert st["risk"]["open_orders"] == 0
+    assert st["risk"]["positions"]["AAPL"]["open_buy"] == 0
+    sim = quiet_sim.stop()
+    assert sim["ouch"]["replaced"] == 1
+    assert sim["ouch"]["canceled"] == 2
+
+
+def test_partial_fills(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+    g1 = gw(tmp_path, quiet_sim, creds["t1"], name="g1")
+    g2 = gw(tmp_path, quiet_sim, creds["t2"], name="g2")
+    with running(g1, g2):
+        g1.up()
+        g2.up()
+        for g in (g1, g2):
+            g.send("bbo AAPL 189.00 191.00")
+        ev = g1.order("new B AAPL 300 190.00 day")
+        buy = ev["token"]
+        g1.state_of(buy, "open")
+        ev = g2.order("new S AAPL 100 190.00 ioc")
+        g2.state_of(ev["token"], "filled")
+        part = g1.state_of(buy, "partial")
+        assert part["filled"] == 100 and part["leaves"] == 200
+        ev = g2.order("new S AAPL 500 189.50 ioc")  # takes the 200 left, 300 canceled
+        sell = ev["token"]
+        done = g2.state_of(sell, "canceled")
+        assert done["filled"] == 200
+        g1.state_of(buy, "filled")
+        st1 = g1.quit()
+        st2 = g2.quit()
+    assert st1["risk"]["positions"]["AAPL"]["position"] == 300
+    assert st2["risk"]["positions"]["AAPL"]["position"] == -300
+    assert quiet_sim.stop()["engine"]["exec_shares"] == 300
+
+
+# --- market data ---------------------------------------------------------------------------
+
+
+def test_published_itch_rebuilds_the_simulators_book(
+    tmp_path: Path, creds: dict[str, Path]
+) -> None:
+    itch = tmp_path / "sim.itch"
+    sim_book = tmp_path / "sim-book.json"
+    sim = Sim(
+        tmp_path,
+        creds["exch"],
+        "flow.rate=20000",
+        "flow.seed=7",
+        *SMALL,
+        args=("--duration", "3", "--itch-out", str(itch), "--book-json", str(sim_book)),
+    )
+    g = gw(tmp_path, sim, creds["t1"], "risk.collar_bps=0", "risk.max_open_orders=0")
+    with running(g, sim):
+        g.up()
+        # session orders (displayed and replaced/canceled) on top of the flow
+        ev = g.order("new B AAPL 100 150.00 day")
+        g.state_of(ev["token"], "open")
+        ev2 = g.order(f"replace {ev['token']} 200 150.01")
+        g.state_of(ev2["token"], "open")
+        ev3 = g.order("new S NVDA 100 200.00 day")
+        g.state_of(ev3["token"], "open")
+        g.send(f"cancel {ev3['token']}")
+        stats = sim.wait(timeout=15)
+        g.quit()
+    assert stats["feed"]["messages"] > 20000
+    replay_book = tmp_path / "replay-book.json"
+    out = subprocess.run(
+        [
+            binary("tickpath-replay"),
+            str(itch),
+            "--book-json",
+            str(replay_book),
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rstats = json.loads(out.stdout)
+    assert rstats["unknown_order"] == 0 and rstats["dup_order"] == 0
+    assert rstats["messages"] == stats["feed"]["messages"]
+    mine = json.loads(sim_book.read_text())
+    theirs = json.loads(replay_book.read_text())
+    assert mine == theirs
+    assert [150_0100, 200] in mine["AAPL"]["bids"]
+    assert any(mine[s]["bids"] and mine[s]["asks"] for s in mine)
+
+
+def test_snapshot_feed_mode(tmp_path: Path, creds: dict[str, Path]) -> None:
+    itch = tmp_path / "snap.itch"
+    sim = Sim(
+        tmp_path,
+        creds["exch"],
+        "flow.rate=2000",
+        "feed.snapshot_depth=5",
+        *SMALL,
+        args=("--duration", "1", "--snapshot-feed", "--itch-out", str(itch)),
+    )
+    stats = sim.wait(timeout=10)
+    assert stats["feed"]["mode"] == "snapshot"
+    data = itch.read_bytes()
+    pos = 0
+    types: dict[str, int] = {}
+    while pos < len(data):
+        (n,) = struct.unpack_from(">H", data, pos)
+        msg = data[pos + 2 : pos + 2 + n]
+        types[chr(msg[0])] = types.get(chr(msg[0]), 0) + 1
+        if msg[0:1] == b"b":
+            assert n == 20 + 16 * 5 and msg[19] == 5
+            bid0, ask0 = (
+                struct.unpack_from(">I", msg, 20)[0],
+                struct.unpack_from(">I", msg, 60)[0],
+            )
+            assert bid0 == 0 or ask0 == 0 or bid0 < ask0
+        pos += 2 + n
+    assert types.get("b", 0) > 100
+    assert "A" not in types and "R" in types
+
+
+def test_burst_mode_multiplies_the_rate(tmp_path: Path, creds: dict[str, Path]) -> None:
+    base = Sim(
+        tmp_path, creds["exch"], "flow.rate=500", *SMALL, args=("--duration", "2")
+    )
+    calm = base.wait(timeout=10)["flow"]["actions"]
+    burst = Sim(
+        tmp_path,
+        creds["exch"],
+        "flow.rate=500",
+        "flow.burst_at_s=1",
+        "flow.burst_s=1",
+        "flow.burst_mult=20",
+        *SMALL,
+        args=("--duration", "2"),
+    )
+    loud = burst.wait(timeout=10)["flow"]["actions"]
+    assert 700 <= calm <= 1300
+    assert loud >= 5 * calm
+
+
+def test_rerequest_server_fills_a_gap(tmp_path: Path, creds: dict[str, Path]) -> None:
+    rr_port = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        rr_port = s.getsockname()[1]
+    sim = Sim(
+        tmp_path,
+        creds["exch"],
+        "flow.rate=1000",
+        f"rerequest.port={rr_port}",
+        "rerequest.bind=127.0.0.1",
+        "session=TESTSESS01",
+        *SMALL,
+        args=("--duration", "3"),
+    )
+    with running(sim), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+        time.sleep(1.0)
+        c.settimeout(2)
+        c.sendto(b"TESTSESS01" + struct.pack(">QH", 3, 4), ("127.0.0.1", rr_port))
+        pkt = c.recv(2048)
+        assert pkt[:10] == b"TESTSESS01"
+        seq, count = struct.unpack_from(">QH", pkt, 10)
+        assert seq == 3 and count == 4
+        # message 3 is the first Stock Directory (after System Events O and S)
+        (n,) = struct.unpack_from(">H", pkt, 20)
+        assert pkt[22:23] == b"R" and n == 39
+        stats = sim.wait(timeout=10)
+    assert stats["feed"]["rerequests"] == 1
+    assert stats["feed"]["retransmitted"] == 4
+
+
+# --- tick-to-trade -------------------------------------------------------------------------
+
+
+def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Path]) -> None:
+    sim = Sim(
+        tmp_path, creds["exch"], "flow.rate=2000", *SMALL, args=("--duration", "4")
+    )
+    strat_stats = tmp_path / "strategy.json"
+    strat = subprocess.Popen(
+        [
+            binary("tickpath-strategy"),
+            "--set",
+            f"ouch.port={sim.ouch_port}",
+            "--set",
+            f"ouch.credentials={creds['t1']}",
+            "--set",
+            f"token_file={tmp_path / 's.tokens'}",
+            "--set",
+            f"control_file={tmp_path / 's.ctl'}",
+            "--set",
+            "strategy.mode=ping",
+            "--set",
+            "strategy.every=4",
+            "--set",
+            "strategy.md_addr=127.0.0.1",
+            "--set",
+            f"strategy.md_port={sim.md_port}",
+            "--set",
+            "risk.throttle_per_s=2000",
+            "--duration",
+            "3",
+            "--stats-json",
+            str(strat_stats),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert strat.wait(timeout=15) == 0
+        stats = sim.wait(timeout=15)
+    finally:
+        for p in (strat, sim.proc):
+            if p.poll() is None:
+                p.kill()
+    t2t = stats["tick_to_trade"]
+    assert t2t["matched"] > 20
+    assert t2t["hist"]["count"] == t2t["matched"]
+    assert t2t["hist"]["buckets"]
+    assert 0 < t2t["hist"]["p50"] <= t2t["hist"]["p99"] <= t2t["hist"]["p100"]
+    s = json.loads(strat_stats.read_text())
+    assert s["strategy"]["orders"] == stats["ouch"]["enter"]
+    stages = s["gateway"]["stages_ns"]
+    for k in ("rx_to_book", "book_to_strategy", "strategy_to_risk", "risk_to_send"):
+        assert stages[k]["count"] == s["strategy"]["orders"]
