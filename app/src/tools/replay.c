@@ -15,7 +15,9 @@
 #include "book/book_json.h"
 #include "book/stream.h"
 #include "common/clock.h"
+#include "common/compiler.h"
 #include "itch/binaryfile.h"
+#include "itch/decode_inline.h"
 #include "itch/itch.h"
 
 static void usage(void)
@@ -41,25 +43,73 @@ typedef struct {
     uint64_t records, unknown_type, short_msg, long_msg, checksum;
 } decode_stats;
 
-static void decode_only(tp_bf_reader *r, decode_stats *st)
+/* --decode-only: frame every record and decode every field of every message into a
+ * tp_itch_msg with the same decoder tp_itch_decode() uses (TICKPATH_ITCH_DECODER; inlined
+ * here except the switch: the AVX-512 VBMI permutation when the CPU has it, else the table path). The empty asm with the
+ * struct as a memory input makes every store of the decode observable, so the compiler
+ * cannot drop fields even with LTO; the checksum (timestamp + first union word, which is
+ * the order reference for the order-flow types) is printed so the loop is not dead; it is
+ * the same for every decoder (the bytes of the first union word a type does not define,
+ * i.e. 7 of 'S' and 'W', are masked out). */
+static inline uint64_t first_word_mask(uint8_t type)
 {
-    const uint8_t *msg;
-    size_t len;
-    tp_itch_msg m;
-    uint64_t sum = 0;
-    while (tp_bf_next(r, &msg, &len)) {
-        tp_itch_status s = tp_itch_decode(msg, len, &m);
-        if (s == TP_ITCH_OK) {
-            sum += m.timestamp + m.u.add.order_ref;
-            st->long_msg += len > tp_itch_msg_size(msg[0]);
-        } else if (s == TP_ITCH_UNKNOWN) {
-            st->unknown_type++;
-        } else {
-            st->short_msg++;
-        }
+    return type == 'S' || type == 'W' ? 0xff : ~0ull; /* cmov, not a branch */
+}
+
+#define DECODE_ONLY_LOOP(decode)                                                            \
+    tp_bf_reader r = *rp; /* local copy: the reader stays in registers */                    \
+    const uint8_t *msg;                                                                      \
+    size_t len;                                                                              \
+    tp_itch_msg m;                                                                           \
+    memset(&m, 0, sizeof m);                                                                 \
+    uint64_t sum = 0, long_msg = 0, unknown = 0, short_msg = 0;                              \
+    while (tp_bf_next(&r, &msg, &len)) {                                                     \
+        tp_itch_status s = decode(msg, len, &m);                                             \
+        __asm__ volatile("" : : "m"(m));                                                     \
+        if (TP_LIKELY(s == TP_ITCH_OK)) {                                                    \
+            sum += m.timestamp + (m.u.add.order_ref & first_word_mask(m.type));               \
+            long_msg += len > tp_itch_msg_size(m.type);                                      \
+        } else if (s == TP_ITCH_UNKNOWN) {                                                   \
+            unknown++;                                                                       \
+        } else {                                                                             \
+            short_msg++;                                                                     \
+        }                                                                                    \
+    }                                                                                        \
+    *rp = r;                                                                                 \
+    st->records = r.records;                                                                 \
+    st->checksum = sum;                                                                      \
+    st->long_msg = long_msg;                                                                 \
+    st->unknown_type = unknown;                                                              \
+    st->short_msg = short_msg
+
+static void decode_only_switch(tp_bf_reader *rp, decode_stats *st)
+{
+    DECODE_ONLY_LOOP(tp_itch_decode_cold);
+}
+
+static void decode_only_table(tp_bf_reader *rp, decode_stats *st)
+{
+    DECODE_ONLY_LOOP(tp_itch_decode_inline);
+}
+
+#if TP_ITCH_HAVE_VBMI
+TP_ITCH_VBMI_TARGET static void decode_only_vbmi(tp_bf_reader *rp, decode_stats *st)
+{
+    DECODE_ONLY_LOOP(tp_itch_decode_vbmi);
+}
+#endif
+
+static const char *decode_only(tp_bf_reader *rp, decode_stats *st)
+{
+    tp_itch_impl impl = tp_itch_decoder();
+    switch (impl) {
+#if TP_ITCH_HAVE_VBMI
+    case TP_ITCH_IMPL_VBMI: decode_only_vbmi(rp, st); break;
+#endif
+    case TP_ITCH_IMPL_TABLE: decode_only_table(rp, st); break;
+    default: decode_only_switch(rp, st); break;
     }
-    st->records = r->records;
-    st->checksum = sum;
+    return tp_itch_decoder_name(impl);
 }
 
 int main(int argc, char **argv)
@@ -147,13 +197,19 @@ int main(int argc, char **argv)
     tp_bf_reader r;
     tp_bf_init(&r, data, size);
     decode_stats ds = {0};
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     uint64_t t0 = tp_now_ns();
+    const char *decoder = "none";
     if (decode) {
-        decode_only(&r, &ds);
+        decoder = decode_only(&r, &ds);
     } else {
         tp_book_apply_stream(book, &r, !no_prefetch);
     }
     uint64_t elapsed = tp_now_ns() - t0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    /* on-CPU time of the timed loop: less sensitive to other load on a shared machine */
+    double cpu_secs = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
 
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -169,10 +225,11 @@ int main(int argc, char **argv)
 
     if (json) {
         printf("{\"mode\": \"%s\", \"prefetch\": %d, \"messages\": %llu, \"bytes\": %zu, \"seconds\": %.6f, "
-               "\"msgs_per_s\": %.0f, \"ns_per_msg\": %.2f, \"map_seconds\": %.6f, "
+               "\"msgs_per_s\": %.0f, \"ns_per_msg\": %.2f, \"cpu_ns_per_msg\": %.2f, \"map_seconds\": %.6f, "
                "\"unknown_type\": %llu, \"short\": %llu, \"long\": %llu, "
                "\"zero_length\": %llu, \"truncated_tail\": %llu, \"tail_bytes\": %llu",
                decode ? "decode" : "book", !no_prefetch && !decode, (unsigned long long)n, size, secs, rate, nspm,
+               n ? cpu_secs * 1e9 / (double)n : 0.0,
                (double)t_map / 1e9, (unsigned long long)unknown, (unsigned long long)shortm,
                (unsigned long long)longm, (unsigned long long)r.zero_length,
                (unsigned long long)r.truncated_tail, (unsigned long long)r.tail_bytes);
@@ -187,7 +244,8 @@ int main(int argc, char **argv)
                    (unsigned long long)bc->peak_orders, (unsigned long long)bc->live_levels,
                    (unsigned long long)bc->peak_levels, tp_book_mem_size(&cfg));
         else
-            printf(", \"checksum\": %llu", (unsigned long long)ds.checksum);
+            printf(", \"decoder\": \"%s\", \"checksum\": %llu", decoder,
+                   (unsigned long long)ds.checksum);
         printf(", \"peak_rss_kb\": %ld}\n", ru.ru_maxrss);
     } else {
         printf("mode            %s\n", decode ? "decode-only" : "book");
@@ -195,6 +253,7 @@ int main(int argc, char **argv)
         printf("seconds         %.6f\n", secs);
         printf("msgs/s          %.0f\n", rate);
         printf("ns/msg          %.2f\n", nspm);
+        printf("cpu ns/msg      %.2f\n", n ? cpu_secs * 1e9 / (double)n : 0.0);
         printf("unknown_type    %llu\n", (unsigned long long)unknown);
         printf("short           %llu\n", (unsigned long long)shortm);
         printf("long            %llu\n", (unsigned long long)longm);
@@ -211,6 +270,10 @@ int main(int argc, char **argv)
                    (unsigned long long)bc->peak_orders);
             printf("live_levels     %llu (peak %llu)\n", (unsigned long long)bc->live_levels,
                    (unsigned long long)bc->peak_levels);
+        }
+        if (!bc) {
+            printf("decoder         %s\n", decoder);
+            printf("checksum        %llu\n", (unsigned long long)ds.checksum);
         }
         printf("peak_rss_kb     %ld\n", ru.ru_maxrss);
     }
