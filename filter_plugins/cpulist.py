@@ -1,0 +1,1 @@
+../roles/preflight/filter_plugins/cpulist.py

@@ -1,0 +1,113 @@
+"""Verify roles/reboot: the plan, the marker, and every decision short of a real reboot.
+
+A real reboot cannot happen here (test hosts are containers sharing this VM's kernel); the
+`reboot` action's tasks (tasks/reboot.yml) are the one part not exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import testinfra
+from testinfra.host import Host
+
+NAME = "tp-mol-reboot"
+TOP = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def host() -> Host:
+    return testinfra.get_host(f"podman://{NAME}")
+
+
+def run_plan(tmp_path: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    """Run only roles/reboot against the molecule host and return tickpath_reboot_plan."""
+    play = tmp_path / "plan.yml"
+    play.write_text(
+        "- hosts: all\n  gather_facts: false\n  roles: [reboot]\n", encoding="utf-8"
+    )
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_ROLES_PATH=str(TOP / "roles"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json",
+        ANSIBLE_CONFIG=str(TOP / "ansible.cfg"),
+    )
+    proc = subprocess.run(
+        [
+            "ansible-playbook", "-i", f"{NAME},", "-c", "containers.podman.podman",
+            "-e", json.dumps(extra), str(play),
+        ],
+        env=env, capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    for task in out["plays"][0]["tasks"]:
+        if task["task"]["name"].endswith("Print the reboot plan (before acting)"):
+            plan: dict[str, Any] = task["hosts"][NAME]["tickpath_reboot_plan"]
+            return plan
+    raise AssertionError("plan task not found")
+
+
+def test_container_host_reports_required_marker(host: Host) -> None:
+    marker = host.file("/var/lib/tickpath/reboot-required")
+    assert marker.exists
+    text = marker.content_string
+    assert "action=report" in text
+    assert "reason=container host: shares its kernel, never rebooted" in text
+    assert "isolcpus=managed_irq,domain,1" in text
+    # The container is still the one molecule created: it was not rebooted.
+    assert host.service("tickpath-cpu-tuning.service").is_enabled
+
+
+def _base(tmp_marker: str, **policy: Any) -> dict[str, Any]:
+    return {
+        "tickpath_container_host": False,
+        "reboot_marker": tmp_marker,
+        "tickpath_host_profile": {"reboot": {"allowed": True, "window": ""} | policy},
+    }
+
+
+def test_defer_flag_reports_required(host: Host, tmp_path: Path) -> None:
+    marker = "/run/tp-test-marker-defer"
+    plan = run_plan(tmp_path, _base(marker, allowed=False))
+    assert plan["action"] == "deferred"
+    assert plan["reason"] == "tickpath_host_profile.reboot.allowed is false"
+    assert "nohz_full=1" in plan["missing_args"]
+    text = host.file(marker).content_string
+    assert "reason=tickpath_host_profile.reboot.allowed is false" in text
+
+
+def test_outside_window_defers(host: Host, tmp_path: Path) -> None:
+    now = host.check_output("date +%H:%M")
+    hour = int(now[:2])
+    # A one-hour window that certainly excludes the host's current time.
+    start = f"{(hour + 2) % 24:02d}:00"
+    end = f"{(hour + 3) % 24:02d}:00"
+    plan = run_plan(tmp_path, _base("/run/tp-test-marker-window", window=f"{start}-{end}"))
+    assert plan["action"] == "deferred"
+    assert plan["reason"] == f"outside the maintenance window {start}-{end}"
+
+
+def test_no_bootloader_blocks_instead_of_rebooting(host: Host, tmp_path: Path) -> None:
+    # Allowed, no window, host owns its kernel, but no grub: rebooting would not help.
+    plan = run_plan(tmp_path, _base("/run/tp-test-marker-blocked"))
+    assert plan["action"] == "blocked"
+    assert plan["bootloader"] == "none"
+
+
+def test_booted_cmdline_satisfied_means_no_reboot(host: Host, tmp_path: Path) -> None:
+    first = host.check_output("cat /proc/cmdline").split()[0]
+    host.run(f"printf '%s\\n' {first} > /run/tp-test-args")
+    host.run("touch /run/tp-test-marker-none")
+    extra = _base("/run/tp-test-marker-none")
+    extra["reboot_args_file"] = "/run/tp-test-args"
+    plan = run_plan(tmp_path, extra)
+    assert plan["action"] == "none"
+    assert plan["required"] is False
+    assert not host.file("/run/tp-test-marker-none").exists
