@@ -8,14 +8,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tickpath.report import ResultsError, build_report, collect, print_tables, write_report
-
 EXIT_OK = 0
 EXIT_WRITE_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported here: tickpath.report pulls in matplotlib (~1-2 s), which every other command of
+    # the CLI would otherwise pay at start-up.
+    from tickpath.report import ResultsError, build_report, collect, print_tables, write_report
+
     progress = False if args.no_progress else None
     try:
         data = collect(args.results, progress=progress)
