@@ -32,7 +32,7 @@ $(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) app --prefix=$(VENV) --buildtype=release >/dev/null
 
 build: deps $(BUILD)/build.ninja ## C data path (release) installed into .venv/bin
-	@meson compile -C $(BUILD) >/dev/null
+	@meson compile -C $(BUILD) >$(BUILD)/compile.log 2>&1 || { grep -B2 -A8 -E 'error|FAILED' $(BUILD)/compile.log | head -60; exit 1; }
 	@meson install -C $(BUILD) --quiet >/dev/null
 	@echo "[build] C programs installed in $(BIN)"
 
@@ -40,7 +40,7 @@ $(BUILD_ASAN)/build.ninja: | deps
 	meson setup $(BUILD_ASAN) app --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
 build-asan: deps $(BUILD_ASAN)/build.ninja
-	@meson compile -C $(BUILD_ASAN) >/dev/null
+	@meson compile -C $(BUILD_ASAN) >$(BUILD_ASAN)/compile.log 2>&1 || { grep -B2 -A8 -E 'error|FAILED' $(BUILD_ASAN)/compile.log | head -60; exit 1; }
 
 lab-up: image build ## lab hosts and network only (playbooks/lab.yml state=present)
 	ansible-playbook -i $(LAB_INV) playbooks/lab.yml -e lab_state=present

@@ -122,8 +122,9 @@ int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *g, char *err, size_t errle
                  *want ? " for user " : "", want);
         return -1;
     }
-    snprintf(g->soup.username, sizeof g->soup.username, "%s", u);
-    snprintf(g->soup.password, sizeof g->soup.password, "%s", p);
+    /* lengths checked above (<= 6 and <= 10): copy with the terminator */
+    memcpy(g->soup.username, u, strlen(u) + 1);
+    memcpy(g->soup.password, p, strlen(p) + 1);
     memset(p, 0, sizeof p);
     /* symbols */
     char sy[TP_KV_VAL];
