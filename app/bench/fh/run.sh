@@ -4,18 +4,29 @@
 # run, and the SPSC ring hop. Prints tables; asserts nothing (numbers on a 2-vCPU VM shared
 # with builds are noisy: report what is measured).
 #
-# Usage: app/bench/fh/run.sh [MSGS] [RATE]   (defaults 300000 msgs at 200000 msgs/s)
+# Usage: app/bench/fh/run.sh [MSGS] [RATE]
+#   1. latency run: MSGS (default 100000) messages, ONE message per packet, paced at RATE
+#      (default 20000) packets/s: a packet is never queued behind another, so the numbers are
+#      per-packet latency, not backlog. Publisher pinned to cpu 0, handler spinning (or
+#      blocking) SCHED_FIFO on cpu 1, kernel.sched_rt_runtime_us=-1 and /dev/cpu_dma_latency
+#      held at 0 for the whole script (both restored / released on exit).
+#   2. throughput run: FH_BENCH_TPUT_MSGS (default 2000000) messages offered as fast as the
+#      publisher can (--rate FH_BENCH_SUSTAINED_RATE, default 0 = unpaced; up to 64 msgs per
+#      packet, sendmmsg batches), reporting the offered rate and the unrecovered count.
+#   3. SPSC ring hop.
 # Env: TICKPATH_BINDIR (default .venv/bin), FH_BENCH_TRANSPORTS (default: all built),
-#      FH_BENCH_SUSTAINED_RATE (default 5000000), FH_BENCH_RT (1 = SCHED_FIFO, default 1).
+#      FH_BENCH_RT (1 = SCHED_FIFO, default 1).
 # wire-to-app = tickpath-pub's send-time stamp in each ITCH timestamp (--stamp, CLOCK_REALTIME
-# ns since midnight; one clock, both namespaces) -> the message applied to the book.
+# ns since midnight; one clock, both namespaces) -> that message applied to the book (stamped
+# per message by tickpath-fh). rx_to_book = the transport's rx stamp -> message applied.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 bin=${TICKPATH_BINDIR:-$top/.venv/bin}
-msgs=${1:-300000}
-rate=${2:-200000}
-sustained=${FH_BENCH_SUSTAINED_RATE:-5000000}
+msgs=${1:-100000}
+rate=${2:-20000}
+tput_msgs=${FH_BENCH_TPUT_MSGS:-2000000}
+sustained=${FH_BENCH_SUSTAINED_RATE:-0}
 rt=${FH_BENCH_RT:-1}
 tag=$$
 X=tpfhb-$tag-x
@@ -38,6 +49,9 @@ for p in tickpath-fh tickpath-pub tickpath-gen tickpath-bench-ring; do
 done
 # two SCHED_FIFO spinners stall 50 ms/s unless RT throttling is off; restored on exit
 if [[ $rt == 1 ]]; then echo -1 > /proc/sys/kernel/sched_rt_runtime_us; fi
+# no deep C-states while measuring: the request holds while fd 9 is open (closed on exit)
+if exec 9> /dev/cpu_dma_latency 2>/dev/null; then printf '\x00\x00\x00\x00' >&9; else
+    echo "fh bench: /dev/cpu_dma_latency not writable (continuing)" >&2; fi
 
 ip netns add "$X"; ip netns add "$T"
 for ns in "$X" "$T"; do ip -n "$ns" link set lo up; done
@@ -56,7 +70,10 @@ for l in a b; do
     done
 done
 
-"$bin/tickpath-gen" --messages "$msgs" --symbols 100 --seed 3 --out "$work/day.bin" >/dev/null 2>&1
+"$bin/tickpath-gen" --messages "$msgs" --symbols 100 --seed 3 --out "$work/lat.bin" >/dev/null 2>&1
+"$bin/tickpath-gen" --messages "$tput_msgs" --symbols 100 --seed 3 --out "$work/tput.bin" \
+    >/dev/null 2>&1
+day=$work/lat.bin
 
 conf() { # name transport extra...
     local name=$1 tr=$2; shift 2
@@ -85,21 +102,28 @@ EOC
 
 pub() { # rate extra...
     local r=$1; shift
-    nsenter --net=/run/netns/"$X" taskset -c 0 "$bin/tickpath-pub" --file "$work/day.bin" \
+    # the latency run's publisher is SCHED_FIFO too (it sleeps between packets, so its core
+    # is not starved): else, on a loaded cpu 0, it is preempted between its send stamp and
+    # the veth delivery (softirq in its own context) and wire_to_book measures the scheduler
+    local rtp=()
+    [[ $rt == 1 && $r != 0 && $day == "$work/lat.bin" ]] && rtp=(chrt -f 10)
+    nsenter --net=/run/netns/"$X" taskset -c 0 "${rtp[@]}" "$bin/tickpath-pub" --file "$day" \
         --iface-a feed-a --src-a 198.19.1.1 --group-a 239.100.1.1 --port-a 26400 \
         --iface-b feed-b --src-b 198.19.2.1 --group-b 239.100.2.1 --port-b 26401 \
         --rerequest-port 26500 --rate "$r" --stamp --linger-ms 1500 --max-seconds 100 "$@" \
         --stats-json "$work/pub.json" 2>/dev/null
 }
 
-run_one() { # name transport rate extra-conf...
+run_one() { # name transport rate extra-conf... [-- extra-pub-args...]
     local name=$1 tr=$2 r=$3; shift 3
-    conf "$name" "$tr" "$@"
+    local cf=() pa=()
+    while (($#)); do [[ $1 == -- ]] && { shift; pa=("$@"); break; }; cf+=("$1"); shift; done
+    conf "$name" "$tr" "${cf[@]}"
     nsenter --net=/run/netns/"$T" "$bin/tickpath-fh" --config "$work/$name.conf" \
         2> "$work/$name.log" &
     local fh=$!
     for _ in $(seq 200); do grep -q running "$work/$name.log" && break; sleep 0.05; done
-    pub "$r" || true
+    pub "$r" "${pa[@]}" || true
     wait "$fh" || true
 }
 
@@ -131,17 +155,20 @@ for kind in ("wire_to_book", "rx_to_book"):
 EOP
 }
 
-echo "== wire-to-app per transport: $msgs msgs at $rate msgs/s over veth (A+B), rtc mode, us"
+echo "== latency: $msgs msgs, 1 msg/packet, $rate packets/s over veth (A+B), rtc, us"
+echo "   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-18s %-13s %9s %8s %8s %8s %8s %9s\n' transport hist count p50 p90 p99 p99.9 max
 for tr in $transports; do
     extra=()
     [[ $tr == dpdk ]] && extra=("dpdk.eal=--no-huge -m 512 --no-pci --log-level=4 --file-prefix=tpfhb$tag --vdev=net_af_packet0,iface=feed-a --vdev=net_af_packet1,iface=feed-b")
-    run_one "$tr" "$tr" "$rate" "${extra[@]}"
+    run_one "$tr" "$tr" "$rate" "${extra[@]}" -- --max-msgs 1
     row "$tr" "$work/$tr.stats.json"
 done
 
+day=$work/tput.bin
 echo
-echo "== sustained: $msgs msgs offered at $sustained msgs/s (afxdp and kernel, rtc)"
+echo "== throughput: $tput_msgs msgs offered at rate $sustained (0 = unpaced), <= 64 msgs/packet"
+echo "   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-18s %-13s %9s %8s %8s %8s %8s %9s\n' transport hist count p50 p90 p99 p99.9 max
 for tr in afxdp kernel; do
     [[ " $transports " == *" $tr "* ]] || continue

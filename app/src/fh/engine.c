@@ -117,8 +117,13 @@ static void apply(void *ctx, uint64_t seq, const uint8_t *m, size_t len, int liv
         e->ctr->book_errors++;
     if (live) {
         e->cur_live++;
-        if (e->cfg->wire_stamp && len >= TP_ITCH_HEADER_LEN && e->n_stamps < 256)
-            e->stamps[e->n_stamps++] = tp_be48(m + 5);
+        /* wire-to-app is stamped when this message has been applied, not after the whole
+         * packet: with many messages per packet a per-packet stamp would charge the first
+         * message for the book work of all the others (queueing, not latency). */
+        if (e->cfg->wire_stamp && len >= TP_ITCH_HEADER_LEN && e->n_stamps < 256) {
+            e->stamps[e->n_stamps] = tp_be48(m + 5);
+            e->applied_ns[e->n_stamps++] = tp_realtime_ns();
+        }
     }
 }
 
@@ -251,15 +256,20 @@ void tp_engine_packet(tp_engine *e, const uint8_t *p, size_t len, int line, uint
         e->cur_live = 0;
         e->n_stamps = 0;
         tp_seq_data(&e->seq, &pkt, line);
-        if (e->cur_live) {
+        if (e->cur_live && e->n_stamps) {
+            /* per message: rx -> applied, and publisher's send stamp -> applied */
+            for (uint32_t i = 0; i < e->n_stamps; i++) {
+                uint64_t at = e->applied_ns[i];
+                if (line != TP_LINE_RETRANS)
+                    tp_hist_add(e->h_rx, at > rx_ns ? at - rx_ns : 0);
+                tp_hist_add(e->h_wire, (at % DAY_NS + DAY_NS - e->stamps[i]) % DAY_NS);
+            }
+            if (line != TP_LINE_RETRANS && e->cur_live > e->n_stamps)
+                tp_hist_add_n(e->h_rx, tp_realtime_ns() - rx_ns, e->cur_live - e->n_stamps);
+        } else if (e->cur_live) {
             uint64_t now = tp_realtime_ns();
             if (line != TP_LINE_RETRANS)
                 tp_hist_add_n(e->h_rx, now - rx_ns, e->cur_live);
-            if (e->n_stamps) {
-                uint64_t tod = now % DAY_NS;
-                for (uint32_t i = 0; i < e->n_stamps; i++)
-                    tp_hist_add(e->h_wire, (tod + DAY_NS - e->stamps[i]) % DAY_NS);
-            }
         }
     } else if (k == TP_MOLD_HEARTBEAT) {
         e->ctr->heartbeats++;

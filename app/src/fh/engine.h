@@ -45,6 +45,7 @@ struct tp_engine {
     uint32_t cur_live;
     uint32_t n_stamps;
     uint64_t stamps[256];
+    uint64_t applied_ns[256]; /* CLOCK_REALTIME when stamps[i]'s message was applied */
     /* events go either straight to shm (rtc) or through a ring to the publish stage */
     tp_spsc *ev_ring;
     /* re-request */

@@ -153,10 +153,66 @@ static void send_line(int li, const uint8_t *buf, size_t len)
         l->sent_pkts++;
 }
 
+/* Data packets go out through a per-line batch flushed with one sendmmsg() per line: when
+ * it is full, whenever the pacer would wait (so a paced packet is never held back), and
+ * before anything else is sent. Order on each line is the order of queue_line() calls. */
+#define BATCH 32
+static struct {
+    uint8_t buf[BATCH][MAX_PKT];
+    struct iovec iov[BATCH];
+    struct mmsghdr mh[BATCH];
+    unsigned n;
+} Q[2];
+
+static void flush_line(int li)
+{
+    line_t *l = &P.line[li];
+    unsigned at = 0;
+    while (at < Q[li].n) {
+        int r = sendmmsg(l->fd, Q[li].mh + at, Q[li].n - at, 0);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            break; /* the rest of the batch is dropped, as a failed sendto() was */
+        }
+        for (int k = 0; k < r; k++)
+            if (Q[li].mh[at + (unsigned)k].msg_len == Q[li].iov[at + (unsigned)k].iov_len)
+                l->sent_pkts++;
+        at += (unsigned)r;
+    }
+    Q[li].n = 0;
+}
+
+static void flush_all(void)
+{
+    for (int i = 0; i < P.nlines; i++)
+        if (Q[i].n)
+            flush_line(i);
+}
+
+static void queue_line(int li, const uint8_t *buf, size_t len)
+{
+    line_t *l = &P.line[li];
+    if (l->down)
+        return;
+    if (Q[li].n == BATCH)
+        flush_line(li);
+    unsigned k = Q[li].n++;
+    memcpy(Q[li].buf[k], buf, len);
+    Q[li].iov[k].iov_base = Q[li].buf[k];
+    Q[li].iov[k].iov_len = len;
+    memset(&Q[li].mh[k], 0, sizeof Q[li].mh[k]);
+    Q[li].mh[k].msg_hdr.msg_name = &l->dst;
+    Q[li].mh[k].msg_hdr.msg_namelen = sizeof l->dst;
+    Q[li].mh[k].msg_hdr.msg_iov = &Q[li].iov[k];
+    Q[li].mh[k].msg_hdr.msg_iovlen = 1;
+}
+
 static void send_control(uint16_t count)
 {
     uint8_t h[TP_MOLD_HDR_LEN];
     tp_mold_put_header(h, P.session, P.next_seq, count);
+    flush_all();
     for (int i = 0; i < P.nlines; i++)
         send_line(i, h, sizeof h);
 }
@@ -545,10 +601,23 @@ int main(int argc, char **argv)
     while (!g_stop && P.next_seq <= P.nmsgs && mono_ns() < deadline) {
         if (P.rate > 0) {
             uint64_t due = ts + (uint64_t)((double)sent_msgs * 1e9 / P.rate);
-            uint64_t now;
+            uint64_t now = mono_ns();
+            if (now < due) {
+                flush_all(); /* about to wait: nothing queued may wait with us */
+                service();
+            }
             while ((now = mono_ns()) < due) {
                 if (due - now > 100000)
                     service();
+                if (due - now > 30000) {
+                    /* sleep through most of a long gap (leaves the core to others; an RT
+                     * publisher must not starve its core), spin the last 20 us */
+                    struct timespec sl = {0, (long)(due - now - 20000)};
+                    if (sl.tv_nsec > 50000000)
+                        sl.tv_nsec = 50000000; /* wake for heartbeats */
+                    nanosleep(&sl, NULL);
+                    continue;
+                }
                 if (now - last_hb >= hb_ns) {
                     send_control(0);
                     last_hb = now;
@@ -585,17 +654,22 @@ int main(int argc, char **argv)
                     P.line[i].lost_pkts++;
                     continue;
                 }
-                send_line(i, buf, len);
+                queue_line(i, buf, len);
             }
         P.dups += (uint64_t)dup;
         if (held_len) {
             for (int i = 0; i < P.nlines; i++)
-                send_line(i, held, held_len);
+                queue_line(i, held, held_len);
             held_len = 0;
         }
+        if (Q[0].n == BATCH || Q[P.nlines - 1].n == BATCH) {
+            /* unpaced or catching up: serve requests once per batch, not per packet */
+            flush_all();
+            service();
+        }
         last_hb = mono_ns();
-        service();
     }
+    flush_all();
     if (held_len)
         for (int i = 0; i < P.nlines; i++)
             send_line(i, held, held_len);

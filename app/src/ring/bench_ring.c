@@ -2,7 +2,8 @@
  * The producer writes the TSC into a slot; the consumer subtracts it from its own TSC read on
  * pop. Messages are paced (one in flight at a time) so the number is a
  * hop latency, not a throughput. Usage: tickpath-bench-ring [N] [cpu_producer cpu_consumer]
- * Prints a table (ns): p50 p90 p99 p99.9 max, and the throughput of an unpaced run. */
+ * Prints a table (ns): p50 p90 p99 p99.9 max, the throughput of an unpaced run, and the
+ * round trip through a second (echo) ring, whose half is a one-way hop on one clock. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -21,13 +22,17 @@ typedef struct {
     uint8_t pad[48];
 } slot;
 
-static tp_spsc ring;
-static volatile int go;
-static uint64_t n_msgs = 1000000;
+/* Every variable one side writes sits on its own cache line: `consumed` (written by the
+ * consumer per message) sharing a line with `paced`/`n_msgs` (read by the producer per message)
+ * made every hop pay an extra line transfer and capped the unpaced run at ~1 M/s. */
+static tp_spsc ring, back;
+static TP_ALIGNED_CL volatile int go;
+static TP_ALIGNED_CL uint64_t n_msgs = 1000000;
 static int cpu_p = 0, cpu_c = 1;
-static tp_hist hist;
-static volatile uint64_t consumed;
-static int paced = 1;
+static int paced = 1, pingpong;
+static TP_ALIGNED_CL volatile uint64_t consumed;
+static TP_ALIGNED_CL tp_hist hist;
+static tp_hist rtt;
 
 static inline uint64_t now_ns(void)
 {
@@ -69,7 +74,24 @@ static void *consumer(void *arg)
     pin(cpu_c);
     while (!go)
         ;
-    for (uint64_t k = 0; k < n_msgs;) {
+    const uint64_t n = n_msgs;
+    if (pingpong) { /* echo each slot back on the second ring */
+        for (uint64_t k = 0; k < n;) {
+            slot *s = tp_spsc_pop_slot(&ring);
+            if (!s)
+                continue;
+            slot *b;
+            while (!(b = tp_spsc_push_slot(&back)))
+                ;
+            b->t = s->t;
+            b->i = s->i;
+            tp_spsc_pop_commit(&ring);
+            tp_spsc_push_commit(&back);
+            k++;
+        }
+        return NULL;
+    }
+    for (uint64_t k = 0; k < n;) {
         slot *s = tp_spsc_pop_slot(&ring);
         if (!s)
             continue;
@@ -83,9 +105,47 @@ static void *consumer(void *arg)
         }
         tp_spsc_pop_commit(&ring);
         k++;
-        __atomic_store_n(&consumed, k, __ATOMIC_RELEASE);
+        if (paced)
+            __atomic_store_n(&consumed, k, __ATOMIC_RELEASE);
     }
     return NULL;
+}
+
+/* Round trip through two rings (producer -> consumer -> producer), one clock: rtt/2 is a
+ * one-way hop that needs no cross-vCPU clock agreement. */
+static void run_pingpong(void)
+{
+    static slot mem[1024] TP_ALIGNED_CL, mem2[1024] TP_ALIGNED_CL;
+    tp_spsc_init(&ring, mem, 1024, sizeof(slot));
+    tp_spsc_init(&back, mem2, 1024, sizeof(slot));
+    go = 0;
+    pingpong = 1;
+    pthread_t th;
+    pthread_create(&th, NULL, consumer, NULL);
+    pin(cpu_p);
+    go = 1;
+    const uint64_t n = n_msgs;
+    for (uint64_t i = 0; i < n; i++) {
+        slot *s;
+        while (!(s = tp_spsc_push_slot(&ring)))
+            ;
+        s->i = i;
+        uint64_t t0 = tsc();
+        s->t = t0;
+        tp_spsc_push_commit(&ring);
+        slot *b;
+        while (!(b = tp_spsc_pop_slot(&back)))
+            ;
+        uint64_t t1 = tsc();
+        if (b->i != i) {
+            fprintf(stderr, "order broken on the echo ring\n");
+            exit(1);
+        }
+        tp_spsc_pop_commit(&back);
+        tp_hist_add(&rtt, (uint64_t)((double)(t1 - t0) / tsc_per_ns));
+    }
+    pthread_join(th, NULL);
+    pingpong = 0;
 }
 
 static double run(void)
@@ -99,7 +159,8 @@ static double run(void)
     pin(cpu_p);
     go = 1;
     uint64_t t0 = now_ns();
-    for (uint64_t i = 0; i < n_msgs; i++) {
+    const uint64_t n = n_msgs;
+    for (uint64_t i = 0; i < n; i++) {
         slot *s;
         while (!(s = tp_spsc_push_slot(&ring)))
             ;
@@ -131,6 +192,8 @@ int main(int argc, char **argv)
     run();
     paced = 0;
     double secs = run();
+    tp_hist_init(&rtt);
+    run_pingpong();
     printf("%-12s %10s %8s %8s %8s %8s %10s %12s\n", "bench", "count", "p50", "p90", "p99",
            "p99.9", "max", "unpaced/s");
     printf("%-12s %10llu %8llu %8llu %8llu %8llu %10llu %12.0f\n", "ring_hop_ns",
@@ -139,5 +202,12 @@ int main(int argc, char **argv)
            (unsigned long long)tp_hist_quantile(&hist, 0.99),
            (unsigned long long)tp_hist_quantile(&hist, 0.999), (unsigned long long)hist.max,
            (double)n_msgs / secs);
+    printf("%-12s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_rtt_ns",
+           (unsigned long long)rtt.count, (unsigned long long)tp_hist_quantile(&rtt, 0.5),
+           (unsigned long long)tp_hist_quantile(&rtt, 0.9),
+           (unsigned long long)tp_hist_quantile(&rtt, 0.99),
+           (unsigned long long)tp_hist_quantile(&rtt, 0.999), (unsigned long long)rtt.max, "-");
+    printf("ring one-way = rtt/2: p50 %llu ns\n",
+           (unsigned long long)tp_hist_quantile(&rtt, 0.5) / 2);
     return 0;
 }
