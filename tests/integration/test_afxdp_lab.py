@@ -36,7 +36,7 @@ def caps() -> str:
         pytest.skip(f"{TRADER} lacks {PROGRAM} or {DROPIN}: converge playbooks/bypass.yml first")
     if "prog/xdp" in sh("ip -d link show feed-a").stdout:
         pytest.skip("an XDP program is already attached to feed-a (feed handler running?)")
-    match = re.search(r"^AmbientCapabilities=(.+)$", dropin.stdout, re.M)
+    match = re.search(r"^AmbientCapabilities=(.+)$", dropin.stdout, re.MULTILINE)
     assert match, dropin.stdout
     return match.group(1)
 

@@ -15,7 +15,7 @@ PTP_CONF = "/etc/linuxptp/tickpath-ptp4l.conf"
 
 
 def has(host: Any, path: str, pattern: str) -> bool:
-    return re.search(pattern, host.file(path).content_string, re.M) is not None
+    return re.search(pattern, host.file(path).content_string, re.MULTILINE) is not None
 
 
 def test_trader1_afxdp_runtime(trader1: Any) -> None:
