@@ -55,7 +55,7 @@ lab-down: deps ## remove lab hosts, veths and netns
 lint: deps ## yamllint, ansible-lint (production), ruff, mypy
 	yamllint -s .
 	ansible-lint --profile production --offline
-	ruff check app tests
+	ruff check app tests molecule
 	mypy --config-file app/pyproject.toml app/tickpath
 
 c-test: build-asan ## C unit tests under ASan/UBSan + short fuzz run

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -210,10 +210,8 @@ class Gw:
 
     def quit(self, timeout: float = 10.0) -> dict[str, Any]:
         if self.proc.poll() is None:
-            try:
+            with suppress(BrokenPipeError):
                 self.send("quit")
-            except BrokenPipeError:
-                pass
         self.proc.wait(timeout=timeout)
         stats: dict[str, Any] = json.loads(self.stats_path.read_text())
         return stats

@@ -94,7 +94,7 @@ def test_feed_interfaces(request: pytest.FixtureRequest, lab_lines: list[dict[st
 def test_multicast_routes(exch1: Any, trader1: Any, lab_lines: list[dict[str, Any]]) -> None:
     # Line A carries 224.0.0.0/4; every other line a /32 per group (README: Multicast routing).
     for host in (exch1, trader1):
-        for index, line in enumerate(lab_lines):
+        for _index, line in enumerate(lab_lines):
             group = line["multicast_group"]
             dev = json.loads(host.check_output(f"ip -j -4 route get {group}"))[0]["dev"]
             assert dev == line["interface"], f"{group} routes via {dev}"
