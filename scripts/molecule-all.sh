@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run every molecule scenario under molecule/ (all but shared/), one after another, and print a
-# table of results. Exit non-zero if any scenario fails. MOLECULE_SCENARIOS="a b" limits the set.
+# Run every molecule scenario under molecule/ (all but shared/) and print a table of results.
+# MOLECULE_JOBS scenarios run at once (default 2: the test hosts spend most of their time waiting
+# on podman exec, so two overlap well on a 2-vCPU machine; container names are unique per
+# scenario). Exit non-zero if any scenario fails. MOLECULE_SCENARIOS="a b" limits the set.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 logdir=$top/.cache/molecule
 mkdir -p "$logdir"
+jobs=${MOLECULE_JOBS:-2}
 
 if [[ -n ${MOLECULE_SCENARIOS:-} ]]; then
     read -r -a scenarios <<<"$MOLECULE_SCENARIOS"
@@ -21,25 +24,37 @@ if ((${#scenarios[@]} == 0)); then
     exit 1
 fi
 
-declare -A result seconds
-failed=0
-for s in "${scenarios[@]}"; do
+run_one() {
+    local s=$1 start rc
     start=$(date +%s)
-    printf '[molecule] %-20s ... ' "$s"
-    if molecule test -s "$s" >"$logdir/$s.log" 2>&1; then
-        result[$s]=passed
+    molecule test -s "$s" >"$logdir/$s.log" 2>&1
+    rc=$?
+    echo "$rc $(($(date +%s) - start))" >"$logdir/$s.result"
+}
+
+rm -f "$logdir"/*.result
+started=$(date +%s)
+for s in "${scenarios[@]}"; do
+    while (($(jobs -rp | wc -l) >= jobs)); do
+        wait -n
+    done
+    echo "[molecule] start $s"
+    run_one "$s" &
+done
+wait
+
+failed=0
+echo
+for s in "${scenarios[@]}"; do
+    read -r rc secs <"$logdir/$s.result" || { rc=1; secs=0; }
+    if ((rc == 0)); then
+        printf '[molecule] %-20s passed (%s s)\n' "$s" "$secs"
     else
-        result[$s]=FAILED
         failed=$((failed + 1))
-    fi
-    seconds[$s]=$(($(date +%s) - start))
-    echo "${result[$s]} (${seconds[$s]} s)"
-    if [[ ${result[$s]} == FAILED ]]; then
-        echo "---- last lines of $logdir/$s.log ----"
+        printf '[molecule] %-20s FAILED (%s s), last lines of %s:\n' "$s" "$secs" "$logdir/$s.log"
         tail -40 "$logdir/$s.log" | sed 's/\x1b\[[0-9;]*m//g'
-        echo "----"
     fi
 done
 echo
-echo "molecule: $((${#scenarios[@]} - failed)) passed, $failed failed"
+echo "molecule: $((${#scenarios[@]} - failed)) passed, $failed failed ($(($(date +%s) - started)) s)"
 ((failed == 0))
