@@ -56,5 +56,6 @@ for s in "${scenarios[@]}"; do
     fi
 done
 echo
-echo "molecule: $((${#scenarios[@]} - failed)) passed, $failed failed ($(($(date +%s) - started)) s)"
+echo "[molecule] wall time $(($(date +%s) - started)) s"
+echo "molecule: $((${#scenarios[@]} - failed)) passed, $failed failed"
 ((failed == 0))
