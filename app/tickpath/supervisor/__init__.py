@@ -1,0 +1,25 @@
+"""Supervisor of the data path's C programs (`tickpath run COMPONENT`).
+
+`plan` turns the YAML config into a launch plan (program, key=value file, cores, priority);
+`process` starts the program with that plan and keeps it running (restart with backoff, bounded
+restarts, clean stop with signal forwarding).
+"""
+
+from tickpath.supervisor.components import COMPONENTS, Component, UnknownComponentError, component
+from tickpath.supervisor.plan import ConfigError, LaunchPlan, load_plan, write_conf
+from tickpath.supervisor.process import LaunchError, RestartPolicy, Supervisor, status_of
+
+__all__ = [
+    "COMPONENTS",
+    "Component",
+    "ConfigError",
+    "LaunchError",
+    "LaunchPlan",
+    "RestartPolicy",
+    "Supervisor",
+    "UnknownComponentError",
+    "component",
+    "load_plan",
+    "status_of",
+    "write_conf",
+]

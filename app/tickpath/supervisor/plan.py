@@ -1,0 +1,201 @@
+"""From the YAML config to a launch plan: program, key=value file, cores.
+
+The trading components (fh, gw, strategy) are configured by the data-path config validated and
+rendered by `tickpath.config` (schema and key=value reference: app/tickpath/config/README.md):
+the plan's key=value file is exactly what `tickpath config render` writes, and its cores are the
+component's stages (fh: rx, book, publish; gw: gateway; strategy: strategy).
+
+The lab components (sim, pub) are not part of that schema; their file holds a small
+`components:` section, validated here with the same discipline (a bad config raises ConfigError
+naming the key and changes nothing):
+
+    version: 1
+    components:
+      sim:
+        cpus: "1"            # cpulist the C program is pinned to (default: not pinned)
+        settings:            # scalars or lists of scalars, written as key=value into sim.conf
+          line_a.addr: 239.100.1.1   # (the program's own keys: src/sim/README.md)
+        args: []             # extra command-line arguments for the C program
+
+Scheduling priority is not part of either file: it is a property of the unit that starts the
+program (`tickpath run --rt-priority N`).
+
+The key=value file is what the C program reads (`tickpath-fh --config /run/tickpath/fh.conf`):
+one `key=value` per line, `#` comments, values without newlines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tickpath.cpulist import CpuListError, format_cpulist, parse_cpulist
+from tickpath.supervisor.components import Component, component
+
+_KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
+
+
+class ConfigError(ValueError):
+    """The YAML config is missing, unreadable or invalid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """Everything the supervisor needs to start one component."""
+
+    component: Component
+    conf_text: str
+    cpus: frozenset[int] = field(default_factory=frozenset)
+    extra_args: tuple[str, ...] = ()
+
+    def conf_path(self, run_dir: Path) -> Path:
+        return run_dir / self.component.conf_name
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: key {key!r} is not a string")
+    return value
+
+
+def _cpus(value: Any, where: str) -> frozenset[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: expected a cpulist string such as "1-3"')
+    try:
+        return parse_cpulist(value, source=where)
+    except CpuListError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _scalar(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise ConfigError(f"{where}: value contains a newline")
+        return value
+    if isinstance(value, list):
+        return ",".join(_scalar(v, where) for v in value)
+    kind = type(value).__name__
+    raise ConfigError(f"{where}: expected a scalar or a list of scalars, got {kind}")
+
+
+def read_yaml(path: Path) -> Mapping[str, Any]:
+    """Read and parse the YAML file; raise ConfigError on any problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return _mapping(data, str(path))
+
+
+def online_cpus() -> frozenset[int]:
+    """CPUs the kernel has online (falls back to this process's affinity)."""
+    try:
+        return parse_cpulist(Path("/sys/devices/system/cpu/online").read_text(), source="online")
+    except (OSError, CpuListError):
+        return frozenset(os.sched_getaffinity(0))
+
+
+def plan_from_mapping(data: Mapping[str, Any], name: str, *, source: str = "config") -> LaunchPlan:
+    """Validate the lab-component schema above and build the launch plan of component `name`."""
+    comp = component(name)
+    version = data.get("version", 1)
+    if version != 1:
+        raise ConfigError(f"{source}: version: {version!r} is not supported (expected 1)")
+    components = _mapping(data.get("components", {}), f"{source}: components")
+    if name not in components:
+        raise ConfigError(f"{source}: components.{name}: missing (component not configured)")
+    where = f"{source}: components.{name}"
+    section = _mapping(components[name] or {}, where)
+    unknown = set(section) - {"cpus", "settings", "args"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    cpus = _cpus(section["cpus"], f"{where}.cpus") if "cpus" in section else frozenset()
+    _check_online(cpus, f"{where}.cpus")
+    args = section.get("args", [])
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ConfigError(f"{where}.args: expected a list of strings")
+    settings = _mapping(section.get("settings", {}) or {}, f"{where}.settings")
+    values: dict[str, str] = {}
+    for key, value in settings.items():
+        if not _KEY.match(key):
+            raise ConfigError(f"{where}.settings: key {key!r} must match {_KEY.pattern}")
+        values[key] = _scalar(value, f"{where}.settings.{key}")
+    lines = [f"# {comp.conf_name}: rendered by tickpath run from {Path(source).name}; do not edit"]
+    lines += [f"{k}={values[k]}" for k in sorted(values)]
+    return LaunchPlan(comp, "\n".join(lines) + "\n", cpus, tuple(args))
+
+
+def _check_online(cpus: frozenset[int], where: str) -> None:
+    offline = cpus - online_cpus()
+    if offline:
+        raise ConfigError(f"{where}: CPU(s) {format_cpulist(offline)} are not online")
+
+
+#: Stages of the data-path config each trading component runs (tickpath.config.STAGES).
+TRADING_STAGES: dict[str, tuple[str, ...]] = {
+    "fh": ("rx", "book", "publish"),
+    "gw": ("gateway",),
+    "strategy": ("strategy",),
+}
+
+
+def trading_plan(path: Path, name: str) -> LaunchPlan:
+    """Plan of fh, gw or strategy from the data-path config (validated by tickpath.config)."""
+    from tickpath import config as tpconfig  # pydantic import only for trading components
+
+    comp = component(name)
+    try:
+        cfg = tpconfig.load_config(path, None)
+    except tpconfig.ConfigError as exc:
+        raise ConfigError("; ".join(i.render(str(path)) for i in exc.issues)) from None
+    stage_cpus = cfg.stage_cpus()
+    cpus = frozenset(stage_cpus[s] for s in TRADING_STAGES[name] if s in stage_cpus)
+    _check_online(cpus, f"{path}: cpus")
+    text = tpconfig.render(cfg, str(path))[comp.conf_name]
+    return LaunchPlan(comp, text, cpus)
+
+
+def load_plan(path: Path, name: str) -> LaunchPlan:
+    """Load the YAML config at `path` and build the launch plan of component `name`."""
+    component(name)
+    if name in TRADING_STAGES:
+        return trading_plan(path, name)
+    return plan_from_mapping(read_yaml(path), name, source=str(path))
+
+
+def write_conf(plan: LaunchPlan, run_dir: Path) -> Path:
+    """Write the key=value file atomically (temp file + rename) and return its path."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{run_dir}: cannot create run directory: {exc.strerror}") from None
+    target = plan.conf_path(run_dir)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(plan.conf_text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{target}: cannot write: {exc.strerror}") from None
+    return target

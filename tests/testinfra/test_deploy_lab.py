@@ -1,0 +1,90 @@
+"""The lab after `ansible-playbook -i inventories/lab playbooks/deploy.yml`: tickpath deployed.
+
+Checks the live state of both lab hosts (fixtures from conftest.py: skipped when the lab is down):
+the version layout, the service account, the configs (valid for the version deployed), the units
+(rendered from the profile: trader1's data path on CPU 1, capabilities per component) and that
+exactly the units whose C program the version carries are running.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.lab
+ROOT = "/opt/tickpath"
+TICKPATH = f"{ROOT}/current/venv/bin/tickpath"
+
+
+def manifest(host: Any) -> dict[str, Any]:
+    f = host.file(f"{ROOT}/current/manifest.json")
+    if not f.exists:
+        pytest.skip("tickpath not deployed on the lab (playbooks/deploy.yml)")
+    data: dict[str, Any] = json.loads(f.content_string)
+    return data
+
+
+@pytest.mark.parametrize("name", ["exch1", "trader1"])
+def test_version_layout(request: pytest.FixtureRequest, name: str) -> None:
+    host = request.getfixturevalue(name)
+    m = manifest(host)
+    current = host.file(f"{ROOT}/current")
+    assert current.is_symlink and current.linked_to == f"{ROOT}/{m['version']}"
+    assert host.file(f"{ROOT}/current/.tickpath-installed").exists
+    assert host.run(f"cd {ROOT}/current && sha256sum --check --strict --quiet SHA256SUMS").rc == 0
+    out = host.run(f"runuser -u tickpath -- {TICKPATH} --version")
+    assert out.rc == 0 and out.stdout.startswith("tickpath "), out.stderr
+    user = host.user("tickpath")
+    assert user.shell == "/usr/sbin/nologin" and user.home == "/var/lib/tickpath"
+
+
+def test_trader_config_valid_for_this_host(trader1: Any) -> None:
+    manifest(trader1)
+    out = trader1.run(f"{TICKPATH} config check /etc/tickpath/tickpath.yaml --isolated 1")
+    assert out.rc == 0, out.stderr
+    plan = trader1.run(
+        f"{TICKPATH} run fh --check --config /etc/tickpath/tickpath.yaml --run-dir /tmp/tp-check"
+    )
+    assert plan.rc == 0, plan.stderr
+    assert "cpus: 1" in plan.stdout
+
+
+def test_exchange_config_valid(exch1: Any) -> None:
+    manifest(exch1)
+    out = exch1.run(
+        f"{TICKPATH} run sim --check --config /etc/tickpath/tickpath.yaml --run-dir /tmp/tp-check"
+    )
+    assert out.rc == 0, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "component", "cpus", "caps"),
+    [
+        ("trader1", "fh", "1", "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_IPC_LOCK CAP_SYS_NICE"),
+        ("trader1", "gw", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
+        ("trader1", "strategy", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
+        ("exch1", "sim", None, "CAP_IPC_LOCK CAP_SYS_NICE"),
+    ],
+)
+def test_units(
+    request: pytest.FixtureRequest, name: str, component: str, cpus: str | None, caps: str
+) -> None:
+    host = request.getfixturevalue(name)
+    m = manifest(host)
+    text = host.file(f"/etc/systemd/system/tickpath-{component}.service").content_string
+    assert f"ExecStart={TICKPATH} run {component} --config /etc/tickpath/tickpath.yaml" in text
+    assert f"AmbientCapabilities={caps}\n" in text and f"CapabilityBoundingSet={caps}\n" in text
+    assert (f"CPUAffinity={cpus}\n" in text) if cpus else ("CPUAffinity=" not in text)
+    assert host.service(f"tickpath-{component}").is_enabled
+    state = host.run(f"systemctl is-active tickpath-{component}").stdout.strip()
+    if f"tickpath-{component}" in m["programs"]:
+        assert state in ("active", "activating"), state
+        main_pid = host.run(
+            f"systemctl show -p MainPID --value tickpath-{component}"
+        ).stdout.strip()
+        status = host.file(f"/proc/{main_pid}/status").content_string
+        assert "Cpus_allowed_list:\t" + (cpus or "") in status or cpus is None
+    else:
+        assert state == "inactive", state
