@@ -9,9 +9,13 @@ exactly the units whose C program the version carries are running.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.lab
 ROOT = "/opt/tickpath"
@@ -59,6 +63,14 @@ def test_exchange_config_valid(exch1: Any) -> None:
     assert out.rc == 0, out.stderr
 
 
+def starts_services(name: str) -> bool:
+    """The deploy role's tickpath_deploy_start_services for this lab host's group."""
+    group = "trading" if name.startswith("trader") else "exchange"
+    path = REPO / "inventories" / "lab" / "group_vars" / f"{group}.yml"
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return bool((data or {}).get("tickpath_deploy_start_services", True))
+
+
 @pytest.mark.parametrize(
     ("name", "component", "cpus", "caps"),
     [
@@ -79,7 +91,7 @@ def test_units(
     assert (f"CPUAffinity={cpus}\n" in text) if cpus else ("CPUAffinity=" not in text)
     assert host.service(f"tickpath-{component}").is_enabled
     state = host.run(f"systemctl is-active tickpath-{component}").stdout.strip()
-    if f"tickpath-{component}" in m["programs"]:
+    if f"tickpath-{component}" in m["programs"] and starts_services(name):
         assert state in ("active", "activating"), state
         main_pid = host.run(
             f"systemctl show -p MainPID --value tickpath-{component}"
