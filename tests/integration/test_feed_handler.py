@@ -127,6 +127,23 @@ def test_transport_book_identical(net: FeedNet, tmp_path: Path, day: tuple[Path,
         assert "xdp" not in links
 
 
+@pytest.mark.parametrize("transport", ["kernel", "afxdp"])
+def test_source_specific_lines(net: FeedNet, tmp_path: Path, day: tuple[Path, bytes],
+                               transport: str) -> None:
+    """line.X.source: line A from its real sender is taken; line B, whose configured sender is
+    another host, is not (kernel: source-specific join; afxdp: filtered and counted), and A
+    alone still builds the exact book."""
+    st = run_session(net, tmp_path, day[0], f"ss{net.tag}", transport,
+                     fh_extra={"line__a__source": LINES["a"]["x"],
+                               "line__b__source": "198.19.9.9"})
+    assert_exact(st, day[1])
+    c = st["counters"]
+    assert c["packets.a"] > 0
+    assert c["packets.b"] == 0
+    if transport == "afxdp":
+        assert c["not_feed_port"] > 0
+
+
 def test_pipeline_mode(net: FeedNet, tmp_path: Path, day: tuple[Path, bytes]) -> None:
     st = run_session(net, tmp_path, day[0], f"pl{net.tag}", "kernel",
                      fh_extra={"mode": "pipeline", "cpu__rx": 0, "cpu__book": 1,

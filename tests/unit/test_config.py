@@ -49,7 +49,7 @@ GOOD: dict[str, Any] = {
         "afxdp": {"queue": 2, "mode": "native", "zerocopy": True},
     },
     "cpus": {"rx": 13, "book": 14, "publish": 15, "strategy": 16, "gateway": 17},
-    "ring": {"size": 4096, "slot_size": 128},
+    "ring": {"size": 4096, "slot_size": 64},
     "shm": {"name": "tickpath", "hugepages": True},
     "gateway": {
         "host": "ouch.example",
@@ -76,7 +76,7 @@ EXPECTED_FH = """\
 # tickpath fh.conf, rendered by `tickpath config render` from good.yaml; do not edit
 format=1
 program=fh
-cpu.mode=pipeline
+mode=pipeline
 cpu.rx=13
 cpu.book=14
 cpu.publish=15
@@ -84,12 +84,10 @@ transport=afxdp
 afxdp.queue=2
 afxdp.mode=native
 afxdp.zerocopy=1
-feed.session=NASDAQ0001
-line.count=2
+session=NASDAQ0001
 line.a.iface=feed-a
 line.a.group=239.100.1.1
 line.a.port=26400
-line.a.source=
 line.b.iface=feed-b
 line.b.group=239.100.2.1
 line.b.port=26401
@@ -99,7 +97,7 @@ rerequest.port=26500
 snapshot.addr=198.18.1.1
 snapshot.port=26501
 ring.size=4096
-ring.slot_size=128
+ring.slot_size=64
 shm.name=tickpath
 shm.hugepages=1
 """
@@ -122,7 +120,7 @@ risk.max_open_orders=20
 risk.orders_per_second=40
 risk.max_position_shares=2000
 ring.size=4096
-ring.slot_size=128
+ring.slot_size=64
 shm.name=tickpath
 shm.hugepages=1
 """
@@ -138,7 +136,7 @@ strategy.param.edge_bps=1.5
 strategy.param.live=1
 strategy.param.symbol=MSFT
 ring.size=4096
-ring.slot_size=128
+ring.slot_size=64
 shm.name=tickpath
 shm.hugepages=1
 """
@@ -584,16 +582,14 @@ def test_render_transport_specific_keys() -> None:
     assert cfg is not None, issues
     fh = _kv(render(cfg)["fh.conf"])
     assert fh["transport"] == "dpdk"
-    assert fh["dpdk.hugepages"] == "0"
-    assert fh["dpdk.eal.count"] == "2"
-    assert fh["dpdk.eal.0"] == "--vdev=net_af_xdp0,iface=feed-a"
+    assert fh["dpdk.eal"] == "--vdev=net_af_xdp0,iface=feed-a --no-pci --no-huge"
     assert not any(k.startswith("afxdp.") for k in fh)
     rtc = mutate({"cpus": {"run_to_completion": 13}, "transport": {"kind": "kernel"}})
     cfg, issues = validate_text(yaml.safe_dump(rtc), HOST)
     assert cfg is not None, issues
     files = render(cfg)
     fh = _kv(files["fh.conf"])
-    assert fh["cpu.mode"] == "run-to-completion"
+    assert fh["mode"] == "rtc"
     assert fh["cpu.rx"] == fh["cpu.book"] == fh["cpu.publish"] == "13"
     assert _kv(files["gw.conf"])["cpu.gateway"] == "13"
     assert not any(k.startswith(("afxdp.", "dpdk.", "onload.")) for k in fh)

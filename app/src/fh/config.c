@@ -37,6 +37,8 @@ void tp_fh_config_defaults(tp_fh_config *c)
     c->afxdp_native = 1;
     c->afxdp_zerocopy = 1;
     c->linger_ms = 2000;
+    c->shm_hugepages = 1;
+    snprintf(c->onload_profile, sizeof c->onload_profile, "latency");
 }
 
 static int parse_u64(const char *v, uint64_t max, uint64_t *out)
@@ -120,6 +122,17 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
                      size_t errlen)
 {
     uint64_t x;
+    /* Written by `tickpath config render`: the file format and the program it is meant for. */
+    if (!strcmp(key, "format")) {
+        if (strcmp(v, "1"))
+            FAIL("format: '%s' is not 1 (the key=value format this tickpath-fh reads)", v);
+        return 0;
+    }
+    if (!strcmp(key, "program")) {
+        if (strcmp(v, "fh"))
+            FAIL("program: this file is for '%s', not for tickpath-fh", v);
+        return 0;
+    }
     if (!strcmp(key, "transport")) {
         for (int i = 0; i < TP_TR_COUNT; i++)
             if (!strcmp(v, transports[i])) {
@@ -142,6 +155,17 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
             if (set_addr(&l->group, key, v, 1, err, errlen))
                 return -1;
             l->set |= 2;
+            return 0;
+        }
+        if (!strcmp(f, "source")) {
+            if (!*v) {
+                l->source.s_addr = 0;
+                return 0;
+            }
+            if (set_addr(&l->source, key, v, 0, err, errlen))
+                return -1;
+            if (IN_MULTICAST(ntohl(l->source.s_addr)))
+                FAIL("%s: %s is a multicast address, not a sender", key, v);
             return 0;
         }
         if (!strcmp(f, "port")) {
@@ -239,6 +263,20 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
     }
     if (!strcmp(key, "afxdp.zerocopy"))
         return set_bool(&c->afxdp_zerocopy, key, v, err, errlen);
+    if (!strcmp(key, "onload.profile"))
+        return set_str(c->onload_profile, sizeof c->onload_profile, key, v, err, errlen);
+    if (!strcmp(key, "shm.hugepages"))
+        return set_bool(&c->shm_hugepages, key, v, err, errlen);
+    /* The packet ring's slot is one frame (PKT_SLOT bytes in main.c); the rendered value is the
+     * event ring's slot, which is the event record. Accepted only as what this build uses. */
+    if (!strcmp(key, "ring.slot_size")) {
+        if (set_num(&x, key, v, 65536, 0, err, errlen))
+            return -1;
+        if (x != sizeof(tp_shm_event))
+            FAIL("ring.slot_size: %s, but this tickpath-fh's event slot is %zu bytes", v,
+                 sizeof(tp_shm_event));
+        return 0;
+    }
     if (!strcmp(key, "dpdk.eal"))
         return set_str(c->dpdk_eal, sizeof c->dpdk_eal, key, v, err, errlen);
     if (!strcmp(key, "book_json"))

@@ -12,7 +12,8 @@ typedef struct {
     char iface[32];
     struct in_addr group;
     uint16_t port;
-    int set;       /* 1 when iface and group are given */
+    struct in_addr source; /* source-specific filter: only this sender (0 = any) */
+    int set;       /* bits: 1 iface, 2 group, 4 port */
 } tp_fh_line;
 
 typedef struct {
@@ -38,6 +39,8 @@ typedef struct {
     uint32_t afxdp_queue;
     int afxdp_zerocopy;      /* afxdp.zerocopy: try (1, falls back to copy) | off (0) */
     char dpdk_eal[512];
+    char onload_profile[32]; /* onload.profile: the re-exec runs `onload --profile=THIS` */
+    int shm_hugepages;       /* shm.hugepages: 1 = back shared memory with hugepages */
     char book_json[256];
     uint32_t duration_s;     /* 0 = until a signal (or end of session when expected) */
     int expect_end_of_session;

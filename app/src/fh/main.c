@@ -279,7 +279,7 @@ static int write_book(const char *path, const tp_book *book)
     return 0;
 }
 
-/* onload: re-exec under `onload --profile=latency` with transport=kernel. */
+/* onload: re-exec under `onload --profile=<onload.profile>` with transport=kernel. */
 static void maybe_onload(tp_fh_config *c, int argc, char **argv)
 {
     if (c->transport != TP_TR_ONLOAD)
@@ -297,7 +297,9 @@ static void maybe_onload(tp_fh_config *c, int argc, char **argv)
     if (!nargv)
         exit(1);
     nargv[0] = (char *)onload;
-    nargv[1] = (char *)"--profile=latency";
+    static char profile[64];
+    snprintf(profile, sizeof profile, "--profile=%s", c->onload_profile);
+    nargv[1] = profile;
     for (int i = 0; i < argc; i++)
         nargv[2 + i] = argv[i];
     setenv("TICKPATH_FH_ONLOADED", "1", 1);
@@ -378,7 +380,8 @@ int main(int argc, char **argv)
     tp_book_cfg bcfg = {.max_orders = cfg.book_max_orders, .max_levels = cfg.book_max_levels};
     size_t book_size = tp_book_mem_size(&bcfg);
     static tp_shm shm;
-    if (tp_shm_create(&shm, cfg.shm_name, cfg.events, book_size, err, sizeof err)) {
+    if (tp_shm_create(&shm, cfg.shm_name, cfg.events, book_size, cfg.shm_hugepages, err,
+                      sizeof err)) {
         fprintf(stderr, "tickpath-fh: shm: %s\n", err);
         return 1;
     }

@@ -47,6 +47,7 @@ typedef struct {
     uint8_t line;
     uint16_t port;
     uint32_t group;
+    uint32_t source; /* host order; 0 = any sender */
     uint32_t held; /* rx descriptors consumed but not yet returned */
     uint32_t held_idx;
     int zerocopy;
@@ -105,7 +106,8 @@ static int rx(tp_transport *t, tp_rx_pkt *pkts, int max, int timeout_ms)
                 t->ctr->frame_malformed[k]++;
                 continue;
             }
-            if (v.dport != x->port || v.daddr != x->group) {
+            if (v.dport != x->port || v.daddr != x->group ||
+                (x->source && v.saddr != x->source)) {
                 t->ctr->not_feed_port++;
                 continue;
             }
@@ -219,6 +221,7 @@ static int open_line(xline *x, const tp_fh_config *c, const tp_fh_line *l, char 
     xsk_ring_prod__submit(&x->fq, nfill);
     x->port = l->port;
     x->group = ntohl(l->group.s_addr);
+    x->source = ntohl(l->source.s_addr);
     fprintf(stderr, "tickpath-fh: afxdp on %s queue %u: %s mode, %s\n", l->iface,
             c->afxdp_queue, c->afxdp_native ? "native" : "generic",
             x->zerocopy ? "zero-copy" : "copy");

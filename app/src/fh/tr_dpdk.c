@@ -25,6 +25,7 @@ typedef struct {
     uint16_t port[2];
     uint8_t line_of[2];
     uint16_t dport[2];
+    uint32_t source[2]; /* host order; 0 = any sender */
     uint32_t group[2];
     int nports;
     int next;
@@ -62,7 +63,8 @@ static int rx(tp_transport *t, tp_rx_pkt *pkts, int max, int timeout_ms)
                 rte_pktmbuf_free(mb[i]);
                 continue;
             }
-            if (v.dport != d->dport[pi] || v.daddr != d->group[pi]) {
+            if (v.dport != d->dport[pi] || v.daddr != d->group[pi] ||
+                (d->source[pi] && v.saddr != d->source[pi])) {
                 t->ctr->not_feed_port++;
                 rte_pktmbuf_free(mb[i]);
                 continue;
@@ -158,6 +160,7 @@ tp_transport *tp_transport_dpdk(const tp_fh_config *c, tp_shm_counters *ctr, cha
         d.line_of[d.nports] = (uint8_t)i;
         d.dport[d.nports] = c->line[i].port;
         d.group[d.nports] = ntohl(c->line[i].group.s_addr);
+        d.source[d.nports] = ntohl(c->line[i].source.s_addr);
         d.nports++;
         pid++;
     }

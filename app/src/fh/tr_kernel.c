@@ -166,8 +166,21 @@ static int open_line(const tp_fh_line *l, int blocking, char *err, size_t errlen
         close(fd);
         return -1;
     }
-    struct ip_mreqn mr = {.imr_multiaddr = l->group, .imr_ifindex = (int)ifindex};
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr) != 0) {
+    int joined;
+    if (l->source.s_addr) {
+        /* Source-specific join: the kernel drops other senders' datagrams to the group. */
+        struct group_source_req gs = {.gsr_interface = ifindex};
+        struct sockaddr_in *g = (struct sockaddr_in *)&gs.gsr_group;
+        struct sockaddr_in *src = (struct sockaddr_in *)&gs.gsr_source;
+        g->sin_family = src->sin_family = AF_INET;
+        g->sin_addr = l->group;
+        src->sin_addr = l->source;
+        joined = setsockopt(fd, IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, &gs, sizeof gs);
+    } else {
+        struct ip_mreqn mr = {.imr_multiaddr = l->group, .imr_ifindex = (int)ifindex};
+        joined = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr);
+    }
+    if (joined != 0) {
         snprintf(err, errlen, "join group on %s: %s", l->iface, strerror(errno));
         close(fd);
         return -1;

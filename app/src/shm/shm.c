@@ -54,7 +54,7 @@ static int try_map(tp_shm *s, const char *dir, size_t size, int huge)
 }
 
 int tp_shm_create(tp_shm *s, const char *name, uint64_t events_cap, size_t book_size,
-                  char *err, size_t errlen)
+                  int try_huge, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     if (!name_ok(name)) {
@@ -82,7 +82,7 @@ int tp_shm_create(tp_shm *s, const char *name, uint64_t events_cap, size_t book_
     char path[256];
     int mapped = -1;
     struct stat st;
-    if (stat("/dev/hugepages", &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (try_huge && stat("/dev/hugepages", &st) == 0 && S_ISDIR(st.st_mode)) {
         snprintf(path, sizeof path, "/dev/hugepages/tickpath-%s", name);
         mapped = try_map(s, path, up(off, HUGE), 1);
         if (mapped != 0)

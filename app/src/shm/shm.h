@@ -21,11 +21,11 @@ typedef struct {
     void *book;            /* hdr->book_size bytes, or NULL */
 } tp_shm;
 
-/* Create (replacing a stale one) /dev/shm/tickpath-<name> (or /dev/hugepages/tickpath-<name>
- * when hugetlbfs has room), size it, pre-fault it and fill the header. events_cap must be a
- * power of two. Returns 0, or -1 with a message in err. */
+/* Create (replacing a stale one) /dev/shm/tickpath-<name> (or, with try_huge, first
+ * /dev/hugepages/tickpath-<name> when hugetlbfs has room), size it, pre-fault it and fill the
+ * header. events_cap must be a power of two. Returns 0, or -1 with a message in err. */
 int tp_shm_create(tp_shm *s, const char *name, uint64_t events_cap, size_t book_size,
-                  char *err, size_t errlen);
+                  int try_huge, char *err, size_t errlen);
 /* Unmap; the file stays for readers (a post-mortem look at the counters) unless unlink. */
 void tp_shm_close(tp_shm *s, int unlink_file);
 

@@ -1,4 +1,5 @@
 /* key=value configuration: file parsing, overrides, and clear errors for bad input. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,13 +37,26 @@ int main(void)
         "transport=tcp", "line.a.group=10.0.0.1", "line.a.port=0", "line.a.port=70000",
         "ring.size=1000", "mode=fast", "nokey=1", "session=ELEVENCHARSX", "cpu.rx=x",
         "rt_priority=100", "afxdp.mode=turbo", "expect_end_of_session=maybe", "novalue",
-        "line.c.iface=x", "duration_s=-1",
+        "line.c.iface=x", "duration_s=-1", "format=2", "program=gw", "ring.slot_size=128",
+        "line.a.source=239.1.1.1", "line.a.source=nowhere", "shm.hugepages=2",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
         CHECK_EQ(tp_fh_config_set_kv(&c, bad[i], err, sizeof err), -1);
         CHECK(err[0] != 0);
     }
+    /* keys written by `tickpath config render` */
+    const char *rendered[] = {
+        "format=1", "program=fh", "ring.slot_size=64", "line.a.source=198.18.1.1",
+        "shm.hugepages=0", "onload.profile=lowlat",
+    };
+    for (size_t i = 0; i < sizeof rendered / sizeof rendered[0]; i++)
+        CHECK_EQ(tp_fh_config_set_kv(&c, rendered[i], err, sizeof err), 0);
+    CHECK_EQ(ntohl(c.line[0].source.s_addr), 0xC6120101u);
+    CHECK_EQ(c.shm_hugepages, 0);
+    CHECK(!strcmp(c.onload_profile, "lowlat"));
+    CHECK_EQ(tp_fh_config_set_kv(&c, "line.a.source=", err, sizeof err), 0);
+    CHECK_EQ(c.line[0].source.s_addr, 0u);
     /* a bad file line is reported with its number */
     f = fopen(path, "w");
     fputs("transport=kernel\nbogus=1\n", f);

@@ -151,6 +151,9 @@ class DpdkOptions(_Model):
         for arg in value:
             if not _VALUE.match(arg):
                 raise ValueError(f"argument {arg!r} contains a newline or NUL")
+            # tickpath-fh receives the arguments as one space-separated dpdk.eal value.
+            if any(ch.isspace() for ch in arg):
+                raise ValueError(f"argument {arg!r} contains white space (give one word per item)")
         return value
 
 
@@ -198,7 +201,7 @@ class Ring(_Model):
         description="slots per ring, a power of two (2..16777216)"
     )
     slot_size: Annotated[int, Field(strict=True, ge=64, le=65536)] = Field(
-        description="bytes per slot, a multiple of 64 (one cache line)"
+        description="bytes per slot: 64, the event record of this version (one cache line)"
     )
 
     @field_validator("size")
@@ -211,6 +214,9 @@ class Ring(_Model):
     def _slot(cls, value: int) -> int:
         if value % 64:
             raise ValueError(f"slot size {value} is not a multiple of 64 (one cache line)")
+        # tickpath-fh's event ring carries one 64-byte event record per slot (shm/layout.h).
+        if value != 64:
+            raise ValueError(f"slot size {value}: this version's event slot is 64 bytes")
         return value
 
 

@@ -44,6 +44,14 @@ def _common(cfg: Config, program: str) -> list[tuple[str, object]]:
     ]
 
 
+def _eal_words(args: list[str], hugepages: bool) -> str:
+    """tickpath-fh reads its EAL arguments as one space-separated `dpdk.eal` value."""
+    for arg in args:
+        if not arg or any(ch.isspace() for ch in arg):
+            raise ValueError(f"EAL argument {arg!r} is empty or contains white space")
+    return " ".join(args + ([] if hugepages else ["--no-huge"]))
+
+
 def _shared_memory(cfg: Config) -> list[tuple[str, object]]:
     return [
         ("ring.size", cfg.ring.size),
@@ -54,9 +62,15 @@ def _shared_memory(cfg: Config) -> list[tuple[str, object]]:
 
 
 def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
+    """The keys tickpath-fh reads (app/src/fh/config.c); it rejects any other key."""
     cpus = cfg.stage_cpus()
     t = cfg.transport
-    pairs = _common(cfg, "fh")
+    rtc = cfg.cpus.run_to_completion is not None
+    pairs: list[tuple[str, object]] = [
+        ("format", FORMAT_VERSION),
+        ("program", "fh"),
+        ("mode", "rtc" if rtc else "pipeline"),
+    ]
     pairs += [(f"cpu.{s}", cpus[s]) for s in ("rx", "book", "publish")]
     pairs.append(("transport", t.kind))
     if t.kind == "afxdp":
@@ -69,20 +83,19 @@ def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
     elif t.kind == "dpdk":
         eal = list(t.dpdk.eal_args) if t.dpdk else []
         huge = t.dpdk.hugepages if t.dpdk else True
-        pairs += [("dpdk.hugepages", huge), ("dpdk.eal.count", len(eal))]
-        pairs += [(f"dpdk.eal.{i}", arg) for i, arg in enumerate(eal)]
+        pairs.append(("dpdk.eal", _eal_words(eal, huge)))
     elif t.kind == "onload":
         pairs.append(("onload.profile", t.onload.profile if t.onload else "latency"))
-    pairs.append(("feed.session", cfg.feed.session))
-    pairs.append(("line.count", len(cfg.feed.lines)))
+    pairs.append(("session", cfg.feed.session))
     for line in cfg.feed.lines:
         p = f"line.{line.name}"
         pairs += [
             (f"{p}.iface", line.interface),
             (f"{p}.group", line.group),
             (f"{p}.port", line.port),
-            (f"{p}.source", line.source),
         ]
+        if line.source is not None:
+            pairs.append((f"{p}.source", line.source))
     pairs += [
         ("rerequest.addr", cfg.feed.rerequest.address),
         ("rerequest.port", cfg.feed.rerequest.port),
