@@ -338,3 +338,19 @@ def test_bad_config_rejected(tmp_path: Path) -> None:
     if not Path("/usr/bin/onload").exists():
         assert r.returncode == 2
         assert "transport onload requested but onload is not installed" in r.stderr
+
+
+def test_shared_memory_too_small_is_an_error_not_sigbus(tmp_path: Path) -> None:
+    """A /dev/shm smaller than the segment (a container's default 64 MB) is a clear start-up
+    error: the pages are reserved up front, so the pre-fault cannot die of SIGBUS."""
+    fh = binary("tickpath-fh")
+    script = (
+        "mount -t tmpfs -o size=16m tmpfs /dev/shm && "
+        f"exec {fh} --set transport=kernel --set line.a.iface=lo --set line.a.group=239.1.1.1 "
+        "--set line.a.port=29999 --set duration_s=1 --set shm.hugepages=0 --set shm.name=small"
+    )
+    r = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True,
+                       text=True, timeout=30, check=False)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "cannot create /dev/shm/tickpath-small" in r.stderr
+    assert "No space left on device" in r.stderr

@@ -63,18 +63,21 @@ def test_exchange_config_valid(exch1: Any) -> None:
     assert out.rc == 0, out.stderr
 
 
-def starts_services(name: str) -> bool:
-    """The deploy role's tickpath_deploy_start_services for this lab host's group."""
+def starts_service(name: str, component: str) -> bool:
+    """Whether the deploy role starts `component` on this lab host (its group's
+    tickpath_deploy_start_services and tickpath_deploy_stopped_components)."""
     group = "trading" if name.startswith("trader") else "exchange"
     path = REPO / "inventories" / "lab" / "group_vars" / f"{group}.yml"
-    data = yaml.safe_load(path.read_text()) if path.exists() else {}
-    return bool((data or {}).get("tickpath_deploy_start_services", True))
+    data = (yaml.safe_load(path.read_text()) if path.exists() else {}) or {}
+    held = data.get("tickpath_deploy_stopped_components", [])
+    return bool(data.get("tickpath_deploy_start_services", True)) and component not in held
 
 
 @pytest.mark.parametrize(
     ("name", "component", "cpus", "caps"),
     [
-        ("trader1", "fh", "1", "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_IPC_LOCK CAP_SYS_NICE"),
+        ("trader1", "fh", "1",
+         "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE"),
         ("trader1", "gw", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
         ("trader1", "strategy", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
         ("exch1", "sim", None, "CAP_IPC_LOCK CAP_SYS_NICE"),
@@ -91,7 +94,7 @@ def test_units(
     assert (f"CPUAffinity={cpus}\n" in text) if cpus else ("CPUAffinity=" not in text)
     assert host.service(f"tickpath-{component}").is_enabled
     state = host.run(f"systemctl is-active tickpath-{component}").stdout.strip()
-    if f"tickpath-{component}" in m["programs"] and starts_services(name):
+    if f"tickpath-{component}" in m["programs"] and starts_service(name, component):
         assert state in ("active", "activating"), state
         main_pid = host.run(
             f"systemctl show -p MainPID --value tickpath-{component}"
@@ -100,3 +103,22 @@ def test_units(
         assert "Cpus_allowed_list:\t" + (cpus or "") in status or cpus is None
     else:
         assert state == "inactive", state
+
+
+def test_lab_feed_handler_takes_the_live_feed(trader1: Any) -> None:
+    """The deployed tickpath-fh unit on trader1 receives exch1's lines A and B over AF_XDP and
+    keeps an exact, fresh book: every sequence applied, no book error."""
+    if not starts_service("trader1", "fh"):
+        pytest.skip("the lab inventory leaves tickpath-fh stopped")
+    cfg = yaml.safe_load(trader1.file("/etc/tickpath/tickpath.yaml").content_string)
+    shm = cfg["shm"]["name"]
+    out = trader1.run(f"{TICKPATH} status --name {shm} --json --sample 1")
+    assert out.rc == 0, out.stderr
+    st = json.loads(out.stdout)
+    assert st["state"] == "running" and st["alive"], st
+    assert st["transport"] == cfg["transport"]["kind"]
+    assert st["session"] == cfg["feed"]["session"]
+    assert st["rates"]["rx"]["packets_a_per_s"] > 0, st["rates"]
+    assert st["rates"]["rx"]["packets_b_per_s"] > 0, st["rates"]
+    assert st["rates"]["book"]["messages_per_s"] > 0, st["rates"]
+    assert st["unrecovered"] == 0 and st["book_errors"] == 0 and st["wrong_session"] == 0, st

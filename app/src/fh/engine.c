@@ -146,6 +146,8 @@ int tp_engine_init(tp_engine *e, const tp_fh_config *cfg, tp_shm *shm, tp_book *
     if (cfg->session[0]) {
         tp_mold_session_pad(e->session, cfg->session);
         e->session_known = 1;
+        /* readers (tickpath status) see the configured session before the first packet */
+        memcpy(shm->hdr->session, e->session, TP_MOLD_SESSION_LEN);
     }
     e->stale = 1; /* until the first packet fixes where the sequence starts */
     e->ctr->stale = 1;

@@ -36,10 +36,16 @@ static int try_map(tp_shm *s, const char *dir, size_t size, int huge)
     int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL, 0644);
     if (fd < 0)
         return -1;
-    if (!huge && ftruncate(fd, (off_t)size) != 0) {
-        close(fd);
-        unlink(s->path);
-        return -1;
+    /* Reserve every page now: a tmpfs too small for the segment (a container's 64 MB /dev/shm)
+     * is then ENOSPC here instead of SIGBUS on the first touch. */
+    if (!huge) {
+        int rc = posix_fallocate(fd, 0, (off_t)size);
+        if (rc != 0) {
+            close(fd);
+            unlink(s->path);
+            errno = rc;
+            return -1;
+        }
     }
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
     close(fd);
@@ -91,7 +97,7 @@ int tp_shm_create(tp_shm *s, const char *name, uint64_t events_cap, size_t book_
     if (mapped != 0) {
         snprintf(path, sizeof path, "/dev/shm/tickpath-%s", name);
         if (try_map(s, path, off, 0) != 0) {
-            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+            snprintf(err, errlen, "cannot create %s (%zu bytes): %s", path, off, strerror(errno));
             return -1;
         }
     }

@@ -85,7 +85,7 @@ def test_units(host: Any, component: str) -> None:
     assert "LimitMEMLOCK=infinity" in text and "ProtectSystem=strict" in text
     assert "KillMode=mixed" in text
     caps = {
-        "fh": "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_IPC_LOCK CAP_SYS_NICE",
+        "fh": "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE",
         "gw": "CAP_IPC_LOCK CAP_SYS_NICE",
         "strategy": "CAP_IPC_LOCK CAP_SYS_NICE",
         "sim": "CAP_IPC_LOCK CAP_SYS_NICE",
