@@ -171,6 +171,8 @@ def shm_state(name: str) -> int | None:
         data = Path(f"/dev/shm/tickpath-{name}").read_bytes()[:512]
     except FileNotFoundError:
         return None
+    if len(data) < 512:  # created, its pages still being reserved: not yet a header
+        return None
     magic = struct.unpack_from("<Q", data, hdr["magic"]["offset"])[0]
     if magic != int(layout()["magic"], 16):
         return None

@@ -3,13 +3,15 @@ the `tickpath` user with exactly the capabilities the role grants (systemd-run w
 User= and AmbientCapabilities= as the drop-in), and not without them.
 
 Needs the lab (make lab-up) converged with playbooks/bypass.yml; skipped with the reason otherwise.
-Leaves feed-a as it found it: an already attached program (a running feed handler) skips the test.
+The deployed feed handler (tickpath-fh.service) holds feed-a while it runs: it is stopped for
+these tests and started again afterwards. Any other program attached to feed-a skips the tests.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,7 +28,20 @@ def sh(cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def caps() -> str:
+def feed_a_free() -> Iterator[None]:
+    """Stop the deployed feed handler (it holds feed-a) and start it again afterwards."""
+    was_active = sh("systemctl is-active --quiet tickpath-fh.service").returncode == 0
+    if was_active:
+        assert sh("systemctl stop tickpath-fh.service").returncode == 0
+    try:
+        yield
+    finally:
+        if was_active:
+            sh("systemctl start tickpath-fh.service")
+
+
+@pytest.fixture(scope="module")
+def caps(feed_a_free: None) -> str:
     state = subprocess.run(["podman", "container", "inspect", "--format", "{{.State.Running}}",
                             TRADER], capture_output=True, text=True, timeout=30, check=False)
     if state.stdout.strip() != "true":
