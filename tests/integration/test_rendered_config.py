@@ -79,26 +79,21 @@ def test_fh_accepts_rendered_config(name: str, data: dict[str, Any], transport: 
     assert f"transport={transport}" in result.stdout
 
 
-def test_fh_rejects_a_file_for_another_program(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rendered", "edited", "message"),
+    [
+        ("program=fh", "program=gw", "for 'gw', not for tickpath-fh"),
+        ("format=1", "format=2", "format: '2' is not 1"),
+        ("line.a.source=198.18.1.1", "line.a.source=239.1.1.1", "line.a.source"),
+    ],
+    ids=["another-program", "unknown-format", "multicast-source"],
+)
+def test_fh_rejects_an_edited_rendered_config(rendered: str, edited: str, message: str,
+                                              tmp_path: Path) -> None:
     conf = rendered_fh(lab_config(), tmp_path)
-    conf.write_text(conf.read_text().replace("program=fh", "program=gw"), encoding="utf-8")
+    text = conf.read_text(encoding="utf-8")
+    assert rendered in text
+    conf.write_text(text.replace(rendered, edited), encoding="utf-8")
     result = check_config(conf)
     assert result.returncode != 0
-    assert "for 'gw', not for tickpath-fh" in result.stderr
-
-
-def test_fh_rejects_an_unknown_format(tmp_path: Path) -> None:
-    conf = rendered_fh(lab_config(), tmp_path)
-    conf.write_text(conf.read_text().replace("format=1", "format=2"), encoding="utf-8")
-    result = check_config(conf)
-    assert result.returncode != 0
-    assert "format: '2' is not 1" in result.stderr
-
-
-def test_fh_rejects_a_multicast_source(tmp_path: Path) -> None:
-    conf = rendered_fh(lab_config(), tmp_path)
-    conf.write_text(conf.read_text().replace("line.a.source=198.18.1.1",
-                                             "line.a.source=239.1.1.1"), encoding="utf-8")
-    result = check_config(conf)
-    assert result.returncode != 0
-    assert "line.a.source" in result.stderr
+    assert message in result.stderr

@@ -361,6 +361,17 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "--no-huge contradicts",
     ),
     (
+        "dpdk-arg-with-space",
+        {
+            "transport": {
+                "kind": "dpdk",
+                "dpdk": {"eal_args": ["--vdev=net_af_xdp0 --no-pci"]},
+            }
+        },
+        "transport.dpdk.eal_args",
+        "contains white space (give one word per item)",
+    ),
+    (
         "unknown-key",
         {"feed.lines.0.vlan": 5},
         "feed.lines[0].vlan",

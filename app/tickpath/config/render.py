@@ -45,10 +45,8 @@ def _common(cfg: Config, program: str) -> list[tuple[str, object]]:
 
 
 def _eal_words(args: list[str], hugepages: bool) -> str:
-    """tickpath-fh reads its EAL arguments as one space-separated `dpdk.eal` value."""
-    for arg in args:
-        if not arg or any(ch.isspace() for ch in arg):
-            raise ValueError(f"EAL argument {arg!r} is empty or contains white space")
+    """tickpath-fh reads its EAL arguments as one space-separated `dpdk.eal` value (the model,
+    DpdkOptions, refuses empty arguments and arguments with white space)."""
     return " ".join(args + ([] if hugepages else ["--no-huge"]))
 
 
