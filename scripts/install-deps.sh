@@ -32,7 +32,9 @@ fi
 
 # --- 2. podman configuration for this VM kind ---------------------------------
 # root here lacks CAP_SYS_RESOURCE (podman's default ulimits fail) and crun refuses the
-# hybrid cgroup layout: see ../shared/notes/machine.md.
+# hybrid cgroup layout: see ../shared/notes/machine.md. The network backend is named: left unset,
+# podman 4.3 picks CNI once its storage holds an image, and CNI without the dnsname plugin gives
+# the lab hosts no name resolution.
 conf=/etc/containers/containers.conf
 want_conf='# Managed by tickpath scripts/install-deps.sh
 [containers]
@@ -41,7 +43,10 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
-events_logger = "file"'
+events_logger = "file"
+
+[network]
+network_backend = "netavark"'
 if [[ ! -f $conf ]] || [[ "$(cat "$conf")" != "$want_conf" ]]; then
     say "podman: writing $conf"
     mkdir -p /etc/containers
