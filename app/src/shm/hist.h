@@ -68,14 +68,23 @@ static inline void tp_hist_add(tp_hist *h, uint64_t v)
     tp_hist_add_n(h, v, 1);
 }
 
+static inline uint64_t tp_hist_cap(const tp_hist *h, uint64_t v)
+{
+    return v < h->max ? v : h->max;
+}
+
 /* q in [0, 1]: the reported value of the q-quantile, nearest rank (the ceil(q * count)-th
- * smallest value, at least the first), 0 when empty. */
+ * smallest value, at least the first), 0 when empty. Reported as the bucket's high value capped
+ * at the recorded maximum (docs/histogram.md), the same number tickpath.histogram computes
+ * from the shared-memory copy. */
 static inline uint64_t tp_hist_quantile(const tp_hist *h, double q)
 {
     if (!h->count)
         return 0;
-    double want = q * (double)h->count;
-    uint64_t r = (uint64_t)want;
+    /* the same rank as tickpath.histogram: ceil(q * count - 1e-9), so a product that lands a
+     * rounding error above a whole number (0.07 * 100 = 7.000000000000001) is that number */
+    double want = q * (double)h->count - 1e-9;
+    uint64_t r = want > 0 ? (uint64_t)want : 0;
     if ((double)r < want)
         r++;
     if (r == 0)
@@ -87,9 +96,9 @@ static inline uint64_t tp_hist_quantile(const tp_hist *h, double q)
     for (uint32_t b = 0; b < TP_HIST_BUCKETS; b++) {
         seen += h->buckets[b];
         if (seen > rank)
-            return tp_hist_bucket_high(b);
+            return tp_hist_cap(h, tp_hist_bucket_high(b));
     }
-    return tp_hist_bucket_high(TP_HIST_BUCKETS - 1);
+    return tp_hist_cap(h, tp_hist_bucket_high(TP_HIST_BUCKETS - 1));
 }
 
 #endif

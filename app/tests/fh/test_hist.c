@@ -39,5 +39,14 @@ int main(void)
     CHECK(p50 >= 51000 && p50 < 51000 + 51000 / 32 + 1);
     CHECK_EQ(tp_hist_quantile(&h, 1.0), (1ull << 36) - 1);
     CHECK_EQ(tp_hist_quantile(&h, 0.0), tp_hist_bucket_high(tp_hist_bucket(1000)));
+    /* a quantile in the maximum's bucket reports the maximum, not the bucket's high value */
+    tp_hist one;
+    tp_hist_init(&one);
+    tp_hist_add_n(&one, 1000, 99);
+    tp_hist_add(&one, 100060348);
+    CHECK(tp_hist_bucket_high(tp_hist_bucket(100060348)) > 100060348);
+    CHECK_EQ(tp_hist_quantile(&one, 1.0), 100060348);
+    CHECK_EQ(tp_hist_quantile(&one, 0.995), 100060348);
+    CHECK_EQ(tp_hist_quantile(&one, 0.5), tp_hist_bucket_high(tp_hist_bucket(1000)));
     TEST_DONE();
 }
