@@ -10,7 +10,7 @@ const char *tp_risk_reason_name(tp_risk_reason r)
     static const char *const names[TP_RISK_REASONS] = {
         "ok",           "kill_switch",  "bad_order",    "unknown_symbol",
         "order_size",   "notional",     "price_collar", "no_reference",
-        "open_orders",  "position",     "throttle",
+        "open_orders",  "position",     "throttle",     "min_price",
     };
     return (unsigned)r < TP_RISK_REASONS ? names[r] : "?";
 }
@@ -51,6 +51,8 @@ tp_risk_reason tp_risk_check(tp_risk *r, uint32_t sym, uint8_t side, uint32_t sh
         return fail(r, TP_RISK_BAD_ORDER);
     if (TP_UNLIKELY(sym >= r->n_symbols))
         return fail(r, TP_RISK_UNKNOWN_SYMBOL);
+    if (price < L->min_price)
+        return fail(r, TP_RISK_MIN_PRICE);
     if (L->max_order_shares && shares > L->max_order_shares)
         return fail(r, TP_RISK_ORDER_SIZE);
     if (L->max_notional && (uint64_t)price * shares > L->max_notional)

@@ -2,7 +2,7 @@
  *
  * Rules, in the order they are checked (the first failing one is the reason):
  *   kill switch engaged; malformed order (0 shares, 0 price, bad side, unknown symbol);
- *   max order size (shares); max notional (price x shares); price collar (|price - ref| vs
+ *   price below the floor (min_price); max order size (shares); max notional (price x shares); price collar (|price - ref| vs
  *   collar_bps of ref, ref = BBO mid, or the one side present; no BBO = reject when a collar
  *   is set); max open orders; max position per symbol counting open exposure (a buy is
  *   checked as position + open buys + shares <= max, a sell as open sells + shares - position
@@ -33,12 +33,14 @@ typedef enum {
     TP_RISK_OPEN_ORDERS,
     TP_RISK_POSITION,
     TP_RISK_THROTTLE,
+    TP_RISK_MIN_PRICE, /* appended: reason codes are stable; checked right after bad_order */
     TP_RISK_REASONS,
 } tp_risk_reason;
 
 typedef struct {
     uint32_t max_order_shares; /* 0 = no limit */
     uint64_t max_notional;     /* price units (1/10000 USD) x shares; 0 = no limit */
+    uint32_t min_price;        /* 1/10000 USD: a lower limit price is rejected; 0 = no floor */
     uint32_t collar_bps;       /* 0 = no collar */
     uint32_t max_open_orders;  /* 0 = no limit */
     uint32_t throttle_per_s;   /* 0 = no throttle */

@@ -79,5 +79,13 @@ int main(void)
     CHECK_EQ(r.rejects[TP_RISK_POSITION], 2);
     CHECK_EQ(r.rejects[TP_RISK_BAD_ORDER], 2);
     CHECK(strcmp(tp_risk_reason_name(TP_RISK_THROTTLE), "throttle") == 0);
+    /* price floor: below min_price is its own reason, checked before size/notional/collar;
+     * exactly min_price passes */
+    r.lim.min_price = 1000000; /* $100.0000 */
+    t += 2000000000ull;
+    CHECK_EQ(tp_risk_check(&r, 0, 'B', 5000, 999999, 0, 0, t), TP_RISK_MIN_PRICE);
+    CHECK_EQ(tp_risk_check(&r, 0, 'B', 1, 1000000, 0, 0, t), TP_RISK_OK);
+    CHECK_EQ(r.rejects[TP_RISK_MIN_PRICE], 1);
+    CHECK(strcmp(tp_risk_reason_name(TP_RISK_MIN_PRICE), "min_price") == 0);
     return tp_check_done("test_risk");
 }
