@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,6 +51,30 @@ def write_credentials(path: Path, users: dict[str, str]) -> Path:
             f.write(f"{user} {password}\n")
     os.chmod(path, 0o600)
     return path
+
+
+@dataclass(frozen=True)
+class Login:
+    """The gateway's side of a login: its username and the 0600 file holding the password
+    (what `ouch.user` / `ouch.password.file` name; the password itself is never a setting)."""
+
+    user: str
+    password_file: Path
+
+    def settings(self) -> list[str]:
+        return [f"ouch.user={self.user}", f"ouch.password.file={self.password_file}"]
+
+    def args(self) -> list[str]:
+        return [a for s in self.settings() for a in ("--set", s)]
+
+
+def write_login(path: Path, user: str, password: str) -> Login:
+    """A password file as a deployment writes it (the password on the first line, mode 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    os.chmod(path, 0o600)
+    return Login(user, path)
 
 
 class Sim:
@@ -121,7 +146,7 @@ class Gw:
     """A running tickpath-gw driven through its stdin command interface."""
 
     def __init__(
-        self, workdir: Path, port: int, creds: Path, *settings: str, name: str = "gw"
+        self, workdir: Path, port: int, login: Login, *settings: str, name: str = "gw"
     ):
         self.workdir = workdir
         self.control = workdir / f"{name}.ctl"
@@ -131,8 +156,7 @@ class Gw:
             binary("tickpath-gw"),
             "--set",
             f"ouch.port={port}",
-            "--set",
-            f"ouch.credentials={creds}",
+            *login.args(),
             "--set",
             f"token_file={self.tokens}",
             "--set",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gw_helpers import Gw, Sim, binary, bindir, running, write_credentials
+from gw_helpers import Gw, Sim, binary, bindir, running, write_credentials, write_login
 
 pytestmark = pytest.mark.skipif(
     not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
@@ -28,18 +28,18 @@ SMALL = (
 
 
 @pytest.fixture
-def creds(tmp_path: Path) -> dict[str, Path]:
+def creds(tmp_path: Path) -> dict[str, Any]:
     exch = write_credentials(
         tmp_path / "exch.creds", {"TRADR1": "pw0123", "TRADR2": "pw4567"}
     )
-    t1 = write_credentials(tmp_path / "t1.creds", {"TRADR1": "pw0123"})
-    t2 = write_credentials(tmp_path / "t2.creds", {"TRADR2": "pw4567"})
-    bad = write_credentials(tmp_path / "bad.creds", {"TRADR1": "wrong"})
+    t1 = write_login(tmp_path / "t1.password", "TRADR1", "pw0123")
+    t2 = write_login(tmp_path / "t2.password", "TRADR2", "pw4567")
+    bad = write_login(tmp_path / "bad.password", "TRADR1", "wrong")
     return {"exch": exch, "t1": t1, "t2": t2, "bad": bad}
 
 
 @pytest.fixture
-def quiet_sim(tmp_path: Path, creds: dict[str, Path]) -> Any:
+def quiet_sim(tmp_path: Path, creds: dict[str, Any]) -> Any:
     """An exchange with no background flow: the books hold only the tests' orders."""
     sim = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL)
     yield sim
@@ -55,7 +55,7 @@ def gw(tmp_path: Path, sim: Sim, cred: Path, *settings: str, name: str = "gw") -
 # --- sessions ------------------------------------------------------------------------------
 
 
-def test_login_accepted(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+def test_login_accepted(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]) -> None:
     g = gw(tmp_path, quiet_sim, creds["t1"])
     with running(g):
         ev = g.up()
@@ -67,7 +67,62 @@ def test_login_accepted(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) 
     assert sim["soup"]["login_rejects"] == 0
 
 
-def test_login_rejected(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+def test_login_with_the_password_in_an_environment_variable(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
+) -> None:
+    """ouch.password.env names the variable; the password is never a setting or an argument,
+    and the gateway scrubs the variable once read (not in /proc/PID/environ any more)."""
+    login = creds["t1"]
+    pw = login.password_file.read_text().strip()
+    env = dict(os.environ, TP_TEST_OUCH_PW=pw)
+    proc = subprocess.Popen(
+        [binary("tickpath-gw"), "--set", f"ouch.port={quiet_sim.ouch_port}",
+         "--set", f"ouch.user={login.user}", "--set", "ouch.password.env=TP_TEST_OUCH_PW",
+         "--set", f"token_file={tmp_path / 'env.tokens'}",
+         "--set", f"control_file={tmp_path / 'env.ctl'}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["ev"] == "session" and first["state"] == "up", first
+        environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
+        assert pw.encode() not in environ
+        assert f"{pw}".encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert quiet_sim.stop()["soup"]["logins"] == 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (("ouch.password.env=TP_UNSET_VAR_X",), "environment variable TP_UNSET_VAR_X is not set"),
+        ((), "give exactly one"),
+        (("ouch.password.file=relative.pw",), "not an absolute path"),
+        (("ouch.user=TOOLONG1", "ouch.password.env=X"), "ouch.user"),
+    ],
+    ids=["env-unset", "no-source", "relative-file", "long-user"],
+)
+def test_bad_credentials_settings_are_refused_before_connecting(
+    settings: tuple[str, ...], message: str
+) -> None:
+    argv = [binary("tickpath-gw"), "--set", "ouch.port=1", "--set", "ouch.user=TRADR1"]
+    for s in settings:
+        argv += ["--set", s]
+    env = {k: v for k, v in os.environ.items() if k != "TP_UNSET_VAR_X"}
+    r = subprocess.run(argv, input="", capture_output=True, text=True, timeout=10, env=env,
+                       check=False)
+    assert r.returncode == 2
+    assert message in r.stderr
+
+
+def test_login_rejected(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]) -> None:
     g = gw(tmp_path, quiet_sim, creds["bad"])
     with running(g):
         ev = g.wait_for(lambda e: e.get("ev") == "session")
@@ -80,17 +135,19 @@ def test_login_rejected(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) 
 
 
 def test_credentials_file_must_be_private(
-    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
-    os.chmod(creds["t1"], 0o644)
+    os.chmod(creds["t1"].password_file, 0o644)
     g = gw(tmp_path, quiet_sim, creds["t1"])
     assert g.proc.wait(timeout=5) == 2
     assert g.proc.stderr is not None
-    assert "chmod 600" in g.proc.stderr.read()
+    err = g.proc.stderr.read()
+    assert "ouch.password.file" in err and "chmod 600" in err
+    assert "pw0123" not in err
 
 
 def test_heartbeat_timeout_detects_dead_link(
-    tmp_path: Path, creds: dict[str, Path]
+    tmp_path: Path, creds: dict[str, Any]
 ) -> None:
     # the exchange never sends heartbeats; the gateway's dead-link timer (300 ms) fires
     sim = Sim(tmp_path, creds["exch"], "flow.rate=0", "ouch.heartbeat_ms=0", *SMALL)
@@ -107,7 +164,7 @@ def test_heartbeat_timeout_detects_dead_link(
     assert st["session"]["hb_tx"] >= 1
 
 
-def test_server_drops_silent_client(tmp_path: Path, creds: dict[str, Path]) -> None:
+def test_server_drops_silent_client(tmp_path: Path, creds: dict[str, Any]) -> None:
     sim = Sim(tmp_path, creds["exch"], "flow.rate=0", "ouch.dead_ms=300", *SMALL)
     g = gw(tmp_path, sim, creds["t1"], "ouch.heartbeat_ms=0", "ouch.dead_ms=60000")
     with running(g, sim):
@@ -119,7 +176,7 @@ def test_server_drops_silent_client(tmp_path: Path, creds: dict[str, Path]) -> N
 
 
 def test_reconnect_resumes_without_loss_or_duplicates(
-    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
     g1 = gw(tmp_path, quiet_sim, creds["t1"], name="g1")
     g2 = gw(tmp_path, quiet_sim, creds["t2"], name="g2")
@@ -160,7 +217,7 @@ def test_reconnect_resumes_without_loss_or_duplicates(
 
 
 def test_tokens_unique_across_restarts(
-    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
     seen = set()
     for _ in range(2):
@@ -184,11 +241,12 @@ def test_tokens_unique_across_restarts(
 # (settings, commands before the violating one, violating command, reason)
 RISK_CASES = [
     ((), [], "new B AAPL 20000 190.00 day", "order_size"),
-    (("risk.max_notional=10000",), [], "new B AAPL 100 190.00 day", "notional"),
+    (("risk.max_notional_e4=100000000",), [], "new B AAPL 100 190.00 day", "notional"),
     (("risk.collar_bps=100",), [], "new B AAPL 100 195.00 day", "price_collar"),
     ((), [], "new B MSFT 100 420.00 day", "no_reference"),
     ((), [], "new B ZZZZ 100 10.00 day", "unknown_symbol"),
     ((), [], "new B AAPL 0 190.00 day", "bad_order"),
+    (("risk.min_price_e4=1000000",), [], "new B AAPL 100 99.9999 day", "min_price"),
     (
         ("risk.max_open_orders=2",),
         ["new B AAPL 100 189.00 day", "new B AAPL 100 189.01 day"],
@@ -216,7 +274,7 @@ RISK_CASES = [
 def test_risk_rule_rejects(
     tmp_path: Path,
     quiet_sim: Sim,
-    creds: dict[str, Path],
+    creds: dict[str, Any],
     settings: tuple[str, ...],
     before: list[str],
     violating: str,
@@ -242,7 +300,7 @@ def test_risk_rule_rejects(
 
 
 def test_kill_switch_cancels_all_and_blocks(
-    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
     g = gw(tmp_path, quiet_sim, creds["t1"])
     with running(g):
@@ -282,7 +340,7 @@ def test_kill_switch_cancels_all_and_blocks(
 
 
 def test_replace_and_cancel(
-    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
     g = gw(tmp_path, quiet_sim, creds["t1"])
     with running(g):
@@ -311,7 +369,7 @@ def test_replace_and_cancel(
     assert sim["ouch"]["canceled"] == 2
 
 
-def test_partial_fills(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -> None:
+def test_partial_fills(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]) -> None:
     g1 = gw(tmp_path, quiet_sim, creds["t1"], name="g1")
     g2 = gw(tmp_path, quiet_sim, creds["t2"], name="g2")
     with running(g1, g2):
@@ -342,7 +400,7 @@ def test_partial_fills(tmp_path: Path, quiet_sim: Sim, creds: dict[str, Path]) -
 
 
 def test_published_itch_rebuilds_the_simulators_book(
-    tmp_path: Path, creds: dict[str, Path]
+    tmp_path: Path, creds: dict[str, Any]
 ) -> None:
     itch = tmp_path / "sim.itch"
     sim_book = tmp_path / "sim-book.json"
@@ -391,7 +449,7 @@ def test_published_itch_rebuilds_the_simulators_book(
     assert any(mine[s]["bids"] and mine[s]["asks"] for s in mine)
 
 
-def test_snapshot_feed_mode(tmp_path: Path, creds: dict[str, Path]) -> None:
+def test_snapshot_feed_mode(tmp_path: Path, creds: dict[str, Any]) -> None:
     itch = tmp_path / "snap.itch"
     sim = Sim(
         tmp_path,
@@ -422,7 +480,7 @@ def test_snapshot_feed_mode(tmp_path: Path, creds: dict[str, Path]) -> None:
     assert "A" not in types and "R" in types
 
 
-def test_burst_mode_multiplies_the_rate(tmp_path: Path, creds: dict[str, Path]) -> None:
+def test_burst_mode_multiplies_the_rate(tmp_path: Path, creds: dict[str, Any]) -> None:
     base = Sim(
         tmp_path, creds["exch"], "flow.rate=500", *SMALL, args=("--duration", "2")
     )
@@ -442,7 +500,7 @@ def test_burst_mode_multiplies_the_rate(tmp_path: Path, creds: dict[str, Path]) 
     assert loud >= 5 * calm
 
 
-def test_rerequest_server_fills_a_gap(tmp_path: Path, creds: dict[str, Path]) -> None:
+def test_rerequest_server_fills_a_gap(tmp_path: Path, creds: dict[str, Any]) -> None:
     rr_port = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -476,7 +534,7 @@ def test_rerequest_server_fills_a_gap(tmp_path: Path, creds: dict[str, Path]) ->
 # --- tick-to-trade -------------------------------------------------------------------------
 
 
-def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Path]) -> None:
+def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Any]) -> None:
     sim = Sim(
         tmp_path, creds["exch"], "flow.rate=2000", *SMALL, args=("--duration", "4")
     )
@@ -486,8 +544,7 @@ def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Path]) -> Non
             binary("tickpath-strategy"),
             "--set",
             f"ouch.port={sim.ouch_port}",
-            "--set",
-            f"ouch.credentials={creds['t1']}",
+            *creds["t1"].args(),
             "--set",
             f"token_file={tmp_path / 's.tokens'}",
             "--set",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gw_helpers import Gw, Sim, bindir, running, write_credentials
+from gw_helpers import Gw, Login, Sim, bindir, running, write_credentials, write_login
 
 pytestmark = pytest.mark.skipif(
     not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
@@ -38,9 +38,9 @@ def gw_json(*args: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[tuple[Sim, Path]]:
+def sim(tmp_path: Path) -> Iterator[tuple[Sim, Login]]:
     exch = write_credentials(tmp_path / "exch.creds", {"TRADR1": "pw0123"})
-    t1 = write_credentials(tmp_path / "t1.creds", {"TRADR1": "pw0123"})
+    t1 = write_login(tmp_path / "t1.password", "TRADR1", "pw0123")
     s = Sim(tmp_path, exch, "flow.rate=0", *SMALL)
     yield s, t1
     if s.proc.poll() is None:
@@ -48,7 +48,7 @@ def sim(tmp_path: Path) -> Iterator[tuple[Sim, Path]]:
         s.proc.wait()
 
 
-def test_kill_resume_status(tmp_path: Path, sim: tuple[Sim, Path]) -> None:
+def test_kill_resume_status(tmp_path: Path, sim: tuple[Sim, Login]) -> None:
     s, creds = sim
     name = f"kscli{os.getpid()}"
     ctl = Path(f"/dev/shm/tickpath-gw-{name}.ctl")

@@ -28,8 +28,11 @@ trap cleanup EXIT
 echo -1 > /proc/sys/kernel/sched_rt_runtime_us 2>/dev/null || echo "note: could not set sched_rt_runtime_us (not root?)" >&2
 
 umask 077
-printf 'BENCH1 %s\n' "$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 10)" > "$WORK/creds"
-chmod 600 "$WORK/creds"
+PW=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 10)
+printf 'BENCH1 %s\n' "$PW" > "$WORK/creds"      # the simulator's user table
+printf '%s\n' "$PW" > "$WORK/password"           # the gateway's password file
+unset PW
+chmod 600 "$WORK/creds" "$WORK/password"
 OUCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 MD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
@@ -41,7 +44,8 @@ MD_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK
     --duration $((SECS + 2)) --stats-json "$WORK/sim.json" > "$WORK/sim.out" 2> "$WORK/sim.err" &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q ready "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
-"$BIN/tickpath-strategy" --set ouch.port="$OUCH_PORT" --set ouch.credentials="$WORK/creds" \
+"$BIN/tickpath-strategy" --set ouch.port="$OUCH_PORT" \
+    --set ouch.user=BENCH1 --set ouch.password.file="$WORK/password" \
     --set token_file="$WORK/tokens" --set control_file="$WORK/ctl" \
     --set strategy.mode=ping --set strategy.every=1 --set strategy.threads=0 \
     --set strategy.md_addr=127.0.0.1 --set strategy.md_port="$MD_PORT" \

@@ -6,76 +6,128 @@
 
 #include "gw/secret_file.h"
 
+/* Money is an integer in units of 1/10000 USD (the OUCH Price(4) scale), keys ending _e4. */
 const tp_kv_key TP_GW_KEYS[] = {
+    {"format", "", "key=value format of a rendered file: 1 (empty: hand-written)"},
+    {"program", "", "program a rendered file is for: gw or strategy (empty: hand-written)"},
     {"name", "default", "instance name (control/token file names)"},
-    {"ouch.host", "127.0.0.1", "exchange OUCH host"},
+    {"ouch.host", "127.0.0.1", "exchange OUCH host (IPv4 address or host name)"},
     {"ouch.port", "26600", ""},
-    {"ouch.credentials", "", "file 'username password' (first line, or the line of ouch.user); mode 0600"},
-    {"ouch.user", "", "pick this user's line from the credentials file"},
+    {"ouch.user", "", "SoupBinTCP username, 1..6 letters/digits"},
+    {"ouch.password.env", "", "environment variable holding the password"},
+    {"ouch.password.file", "", "file whose first line is the password; mode 0600"},
     {"ouch.session", "", "requested session (blank = current)"},
     {"ouch.heartbeat_ms", "1000", "client heartbeat after this idle time (0 = never)"},
     {"ouch.dead_ms", "15000", "link dead after this silence"},
     {"ouch.reconnect_ms", "1000", "wait before reconnecting"},
     {"ouch.max_reconnects", "0", "give up after this many connection attempts (0 = never)"},
     {"symbols", "AAPL,MSFT,NVDA", "tradable symbols (index order = strategy symbol ids)"},
-    {"firm", "TPFM", "OUCH firm (4 chars)"},
+    {"firm", "TPFM", "OUCH firm (<= 4 chars)"},
     {"token_file", "", "persistent day counter for tokens (default /var/lib/tickpath/gw-NAME.tokens)"},
     {"control_file", "", "kill-switch page (default /dev/shm/tickpath-gw-NAME.ctl)"},
     {"max_orders", "1048576", "orders per run"},
     {"risk.max_order_shares", "10000", "0 = no limit"},
-    {"risk.max_notional", "1000000", "USD per order; 0 = no limit"},
+    {"risk.max_notional_e4", "10000000000", "1/10000 USD per order (price_e4 x shares); 0 = no limit"},
+    {"risk.min_price_e4", "0", "1/10000 USD: lower limit prices are rejected (min_price); 0 = none"},
     {"risk.collar_bps", "500", "price collar around the BBO mid; 0 = none"},
     {"risk.max_open_orders", "100", "0 = no limit"},
     {"risk.throttle_per_s", "1000", "orders per second (token bucket); 0 = none"},
-    {"risk.throttle_burst", "100", "bucket size"},
+    {"risk.throttle_burst", "100", "bucket size (0 = throttle_per_s)"},
     {"risk.max_position", "100000", "shares per symbol incl. open orders; 0 = no limit"},
     {"events", "1", "print order events as JSON lines on stdout"},
     {"duration_s", "0", "stop after this many seconds (0 = until quit/SIGTERM)"},
     {"stats_json", "", "write statistics + per-stage latency histograms here at exit"},
     {"spin", "0", "1 = busy-poll"},
-    {"cpu", "-1", "pin the gateway thread to this CPU"},
+    {"cpu", "-1", "pin the gateway thread to this CPU (-1 = not pinned)"},
     {"rt_priority", "0", "SCHED_FIFO priority for the gateway thread (0 = SCHED_OTHER)"},
-    /* strategy keys (tickpath-strategy) */
-    {"strategy.mode", "take", "take | quote | ping"},
-    {"strategy.source", "udp", "udp (own MoldUDP64 receiver + book) | shm:NAME (feed handler event ring)"},
-    {"strategy.md_addr", "239.100.1.1", "udp: group or local address to receive"},
-    {"strategy.md_port", "26400", ""},
-    {"strategy.md_iface_addr", "0.0.0.0", "udp: interface address for the multicast join"},
-    {"strategy.symbol", "AAPL", "the symbol traded"},
-    {"strategy.size", "100", "shares per order"},
-    {"strategy.buy_below", "0", "take: buy IOC at the ask when ask < this (dollars; 0 = off)"},
-    {"strategy.sell_above", "0", "take: sell IOC at the bid when bid > this (0 = off)"},
-    {"strategy.every", "1", "ping: one order per this many BBO changes"},
-    {"strategy.max_orders", "1000000", "stop sending after this many orders"},
-    {"strategy.cpu", "-1", "pin the strategy thread to this CPU"},
-    {"strategy.threads", "1", "1 = strategy and gateway on two threads (SPSC ring); 0 = one thread"},
-    {"strategy.rt_priority", "0", ""},
 };
 const size_t TP_GW_N_KEYS = sizeof TP_GW_KEYS / sizeof TP_GW_KEYS[0];
+
+#define FAIL(...)                                                                          \
+    do {                                                                                   \
+        snprintf(err, errlen, __VA_ARGS__);                                                \
+        return -1;                                                                         \
+    } while (0)
 
 static int U(const tp_kvconf *c, const char *k, uint64_t max, uint64_t *v, char *err, size_t el)
 {
     return tp_kv_u64(c, k, max, v, err, el);
 }
 
-int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *g, char *err, size_t errlen)
+int tp_gw_config_header(const tp_kvconf *c, const char *program, char *err, size_t errlen)
+{
+    const char *f = tp_kv_str(c, "format"), *p = tp_kv_str(c, "program");
+    if (*f && strcmp(f, "1") != 0)
+        FAIL("format: '%s' is not 1 (the key=value format this tickpath-%s reads)", f, program);
+    if (*p && strcmp(p, program) != 0)
+        FAIL("program: this file is for '%s', not for tickpath-%s", p, program);
+    return 0;
+}
+
+void tp_gw_config_password_source(const tp_kvconf *c, char *out, size_t cap)
+{
+    const char *e = tp_kv_str(c, "ouch.password.env"), *f = tp_kv_str(c, "ouch.password.file");
+    snprintf(out, cap, "%s:%s", *e ? "env" : "file", *e ? e : f);
+}
+
+static int alnum_1_to(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+static int credentials(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *err,
+                       size_t errlen)
+{
+    const char *user = tp_kv_str(c, "ouch.user");
+    if (!alnum_1_to(user, TP_SOUP_USER_LEN))
+        FAIL("ouch.user: '%s' is not 1..%d letters/digits (SoupBinTCP Username)", user,
+             TP_SOUP_USER_LEN);
+    memcpy(g->soup.username, user, strlen(user) + 1);
+    const char *env = tp_kv_str(c, "ouch.password.env"), *file = tp_kv_str(c, "ouch.password.file");
+    if (!*env == !*file)
+        FAIL("ouch.password.env / ouch.password.file: give exactly one (where the password is "
+             "read from; never the password itself)");
+    if (*env && !tp_secret_env_name_ok(env))
+        FAIL("ouch.password.env: '%s' is not an environment variable name", env);
+    if (*file && file[0] != '/')
+        FAIL("ouch.password.file: '%s' is not an absolute path", file);
+    if (!read_secret)
+        return 0;
+    if (*env)
+        return tp_secret_read_env("ouch.password.env", env, g->soup.password,
+                                  sizeof g->soup.password, err, errlen);
+    return tp_secret_read_file("ouch.password.file", file, g->soup.password,
+                               sizeof g->soup.password, err, errlen);
+}
+
+int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *err,
+                       size_t errlen)
 {
     memset(g, 0, sizeof *g);
     uint64_t v;
     const char *name = tp_kv_str(c, "name");
-    if (!*name || strlen(name) > 32 || strchr(name, '/')) {
-        snprintf(err, errlen, "name: 1..32 characters, no '/'");
-        return -1;
-    }
-    snprintf(g->soup.host, sizeof g->soup.host, "%s", tp_kv_str(c, "ouch.host"));
+    if (!*name || strlen(name) > 64 || strchr(name, '/'))
+        FAIL("name: '%s' is not 1..64 characters without '/'", name);
+    const char *host = tp_kv_str(c, "ouch.host");
+    if (!*host || strlen(host) >= sizeof g->soup.host)
+        FAIL("ouch.host: '%s' is empty or longer than %zu characters", host,
+             sizeof g->soup.host - 1);
+    snprintf(g->soup.host, sizeof g->soup.host, "%s", host);
     if (U(c, "ouch.port", 65535, &v, err, errlen))
         return -1;
+    if (!v)
+        FAIL("ouch.port: 0 is not a port");
     g->soup.port = (uint16_t)v;
     const char *sess = tp_kv_str(c, "ouch.session");
-    if (strlen(sess) > 10) {
-        snprintf(err, errlen, "ouch.session: at most 10 characters");
-        return -1;
-    }
+    if (strlen(sess) > 10)
+        FAIL("ouch.session: '%s' is longer than 10 characters", sess);
     snprintf(g->soup.session, sizeof g->soup.session, "%s", sess);
     if (U(c, "ouch.heartbeat_ms", 3600000, &v, err, errlen))
         return -1;
@@ -90,62 +142,21 @@ int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *g, char *err, size_t errle
         return -1;
     g->soup.max_reconnects = (uint32_t)v;
     g->soup.max_payload = 256;
-    /* credentials: never on the command line, never logged */
-    const char *cp = tp_kv_str(c, "ouch.credentials");
-    if (!*cp)
-        cp = getenv("TICKPATH_GW_CREDENTIALS");
-    if (!cp || tp_secret_file_check(cp, err, errlen) != 0) {
-        if (!cp)
-            snprintf(err, errlen, "ouch.credentials: not set (nor TICKPATH_GW_CREDENTIALS)");
-        return -1;
-    }
-    FILE *f = fopen(cp, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open", cp);
-        return -1;
-    }
-    char line[256], u[64], p[64];
-    int found = 0;
-    const char *want = tp_kv_str(c, "ouch.user");
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#' || sscanf(line, "%63s %63s", u, p) != 2)
-            continue;
-        if (*want && strcmp(want, u) != 0)
-            continue;
-        found = 1;
-        break;
-    }
-    fclose(f);
-    memset(line, 0, sizeof line);
-    if (!found || strlen(u) > 6 || strlen(p) > 10) {
-        snprintf(err, errlen, "%s: no usable 'username password' line%s%s", cp,
-                 *want ? " for user " : "", want);
-        return -1;
-    }
-    /* lengths checked above (<= 6 and <= 10): copy with the terminator */
-    memcpy(g->soup.username, u, strlen(u) + 1);
-    memcpy(g->soup.password, p, strlen(p) + 1);
-    memset(p, 0, sizeof p);
     /* symbols */
     char sy[TP_KV_VAL];
     snprintf(sy, sizeof sy, "%s", tp_kv_str(c, "symbols"));
     for (char *save = NULL, *t = strtok_r(sy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (strlen(t) > 8 || g->n_symbols >= TP_RISK_MAX_SYMBOLS) {
-            snprintf(err, errlen, "symbols: '%s' too long or too many symbols", t);
-            return -1;
-        }
+        if (strlen(t) > 8 || g->n_symbols >= TP_RISK_MAX_SYMBOLS)
+            FAIL("symbols: '%s' is longer than 8 characters or there are more than %d symbols",
+                 t, TP_RISK_MAX_SYMBOLS);
         memset(g->symbols[g->n_symbols], ' ', 8);
         memcpy(g->symbols[g->n_symbols++], t, strlen(t));
     }
-    if (!g->n_symbols) {
-        snprintf(err, errlen, "symbols: none");
-        return -1;
-    }
+    if (!g->n_symbols)
+        FAIL("symbols: none");
     const char *firm = tp_kv_str(c, "firm");
-    if (strlen(firm) > 4) {
-        snprintf(err, errlen, "firm: at most 4 characters");
-        return -1;
-    }
+    if (strlen(firm) > 4)
+        FAIL("firm: '%s' is longer than 4 characters", firm);
     memset(g->firm, ' ', 4);
     memcpy(g->firm, firm, strlen(firm));
     const char *tf = tp_kv_str(c, "token_file"), *cf = tp_kv_str(c, "control_file");
@@ -163,9 +174,12 @@ int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *g, char *err, size_t errle
     if (U(c, "risk.max_order_shares", 0xffffffffu, &v, err, errlen))
         return -1;
     g->risk.max_order_shares = (uint32_t)v;
-    if (U(c, "risk.max_notional", 1000000000000ull, &v, err, errlen))
+    if (U(c, "risk.max_notional_e4", 1000000000000000000ull, &v, err, errlen))
         return -1;
-    g->risk.max_notional = v * 10000;
+    g->risk.max_notional = v;
+    if (U(c, "risk.min_price_e4", 0xffffffffu, &v, err, errlen))
+        return -1;
+    g->risk.min_price = (uint32_t)v;
     if (U(c, "risk.collar_bps", 100000, &v, err, errlen))
         return -1;
     g->risk.collar_bps = (uint32_t)v;
@@ -184,5 +198,13 @@ int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *g, char *err, size_t errle
     if (U(c, "events", 1, &v, err, errlen))
         return -1;
     g->events = (int)v;
-    return 0;
+    uint64_t tmp;
+    int64_t i64;
+    if (U(c, "duration_s", 86400 * 7, &tmp, err, errlen) || U(c, "spin", 1, &tmp, err, errlen) ||
+        U(c, "rt_priority", 99, &tmp, err, errlen) || tp_kv_i64(c, "cpu", &i64, err, errlen))
+        return -1;
+    if (i64 < -1 || i64 > 1023)
+        FAIL("cpu: %lld is not -1 (not pinned) or a CPU number 0..1023", (long long)i64);
+    /* last: the secret is only read once everything else is valid */
+    return credentials(c, read_secret, g, err, errlen);
 }

@@ -1,4 +1,5 @@
-/* Configuration shared by tickpath-gw and tickpath-strategy (keys: README.md). */
+/* Configuration of the order gateway, shared by tickpath-gw and tickpath-strategy (keys and
+ * units: README.md; the renderer `tickpath config render` writes exactly these keys). */
 #ifndef TP_GW_GW_CONFIG_H
 #define TP_GW_GW_CONFIG_H
 
@@ -10,7 +11,17 @@
 extern const tp_kv_key TP_GW_KEYS[];
 extern const size_t TP_GW_N_KEYS;
 
-/* Fill a tp_gw_cfg from the table (reads the credentials file). 0 or -1 (err). */
-int tp_gw_config_build(const tp_kvconf *c, tp_gw_cfg *out, char *err, size_t errlen);
+/* Check `format` and `program` (empty = not given, as in a hand-written file; given = must be
+ * 1 and `program`). 0 or -1 (err names the key). */
+int tp_gw_config_header(const tp_kvconf *c, const char *program, char *err, size_t errlen);
+
+/* Fill a tp_gw_cfg from the table. read_secret = 0 (--check-config): the password source is
+ * checked for form (exactly one of ouch.password.env / ouch.password.file) but not read.
+ * 0 or -1 (err names the key; never contains the secret). */
+int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *out, char *err,
+                       size_t errlen);
+
+/* "env:NAME" or "file:PATH" (for --check-config output; never the secret). */
+void tp_gw_config_password_source(const tp_kvconf *c, char *out, size_t cap);
 
 #endif

@@ -156,10 +156,10 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 'd'}, {"stats-json", required_argument, NULL, 'j'},
-        {"print-config", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"print-config", no_argument, NULL, 'P'}, {"check-config", no_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
-    int c, print = 0;
+    int c, print = 0, check_only = 0;
     while ((c = getopt_long(argc, argv, "c:s:d:j:Ph", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -173,9 +173,12 @@ int main(int argc, char **argv)
         case 'd': tp_kv_set(&cfg, "duration_s", optarg, err, sizeof err); break;
         case 'j': tp_kv_set(&cfg, "stats_json", optarg, err, sizeof err); break;
         case 'P': print = 1; break;
+        case 'C': check_only = 1; break;
         case 'h':
             fputs("usage: tickpath-gw [--config FILE] [--set key=value]... [--duration S] "
-                  "[--stats-json FILE]\n(commands on stdin: see src/gw/README.md)\n", stderr);
+                  "[--stats-json FILE] [--print-config | --check-config]\n"
+                  "(commands on stdin: see src/gw/README.md; --check-config validates the keys "
+                  "and exits 0/2 without connecting or reading the password)\n", stderr);
             return 0;
         default: return 2;
         }
@@ -184,9 +187,19 @@ int main(int argc, char **argv)
         tp_kv_dump(&cfg, stdout);
         return 0;
     }
+    if (optind != argc)
+        DIE("unexpected argument '%s'", argv[optind]);
     static tp_gw_cfg gc;
-    if (tp_gw_config_build(&cfg, &gc, err, sizeof err) != 0)
-        DIE("%s", err);
+    if (tp_gw_config_header(&cfg, "gw", err, sizeof err) != 0 ||
+        tp_gw_config_build(&cfg, !check_only, &gc, err, sizeof err) != 0)
+        DIE("config: %s", err);
+    if (check_only) {
+        char src[TP_KV_VAL + 8];
+        tp_gw_config_password_source(&cfg, src, sizeof src);
+        printf("config ok: program=gw ouch=%s:%u user=%s password=%s\n", gc.soup.host,
+               gc.soup.port, gc.soup.username, src);
+        return 0;
+    }
     gc.out = stdout;
     uint64_t dur, spin;
     if (tp_kv_u64(&cfg, "duration_s", 86400 * 7, &dur, err, sizeof err) ||

@@ -1,6 +1,7 @@
-/* Credentials files: never in the repo, never logged. The lab generates them (mode 0600);
- * production renders them from ansible-vault variables. A file readable by group or others
- * is refused, so a mistake is loud rather than a leak. */
+/* Secrets (the OUCH password): never in the repo, in a rendered config file, on a command line
+ * or in a log. A config names WHERE the secret is -- an environment variable or a file -- and
+ * the program reads it once at start. A file readable by group or others is refused, so a
+ * mistake is loud rather than a leak. Error messages never contain the secret. */
 #ifndef TP_GW_SECRET_FILE_H
 #define TP_GW_SECRET_FILE_H
 
@@ -8,5 +9,19 @@
 
 /* 0 when path is a regular file with no group/other permission bits, else -1 (err). */
 int tp_secret_file_check(const char *path, char *err, size_t errlen);
+
+/* The secret is the file's first line (without its line end): 1..cap-1 printable ASCII
+ * characters, no spaces. Checks the file first (tp_secret_file_check). key: the config key
+ * named in errors. 0, or -1 (err; out is zeroed). */
+int tp_secret_read_file(const char *key, const char *path, char *out, size_t cap, char *err,
+                        size_t errlen);
+
+/* The secret is the value of environment variable `name` (same rules). After reading, the
+ * value is overwritten in place (it no longer shows in /proc/PID/environ) and unset. */
+int tp_secret_read_env(const char *key, const char *name, char *out, size_t cap, char *err,
+                       size_t errlen);
+
+/* A valid environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 128 characters. */
+int tp_secret_env_name_ok(const char *name);
 
 #endif

@@ -21,6 +21,7 @@
 #include "soup/rtclock.h"
 #include "strategy/md_rx.h"
 #include "strategy/strategy.h"
+#include "strategy/strategy_config.h"
 
 #define DIE(...) do { fprintf(stderr, "tickpath-strategy: " __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)
 
@@ -96,18 +97,31 @@ static void *strategy_thread(void *arg)
     return NULL;
 }
 
+static int symbol_index(const tp_gw_cfg *gc, const char *sym)
+{
+    char padded[8];
+    memset(padded, ' ', 8);
+    memcpy(padded, sym, strlen(sym));
+    for (uint32_t i = 0; i < gc->n_symbols; i++)
+        if (!memcmp(gc->symbols[i], padded, 8))
+            return (int)i;
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
+    static tp_kv_key keys[TP_KV_MAX];
     static tp_kvconf cfg;
-    tp_kv_init(&cfg, TP_GW_KEYS, TP_GW_N_KEYS);
+    tp_kv_init(&cfg, keys, strategy_config_keys(keys, TP_KV_MAX));
     tp_kv_set(&cfg, "events", "0", NULL, 0);
     char err[512];
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 'd'}, {"stats-json", required_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"check-config", no_argument, NULL, 'C'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, check_only = 0;
     while ((c = getopt_long(argc, argv, "c:s:d:j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -120,71 +134,72 @@ int main(int argc, char **argv)
             break;
         case 'd': tp_kv_set(&cfg, "duration_s", optarg, err, sizeof err); break;
         case 'j': tp_kv_set(&cfg, "stats_json", optarg, err, sizeof err); break;
+        case 'C': check_only = 1; break;
         case 'h':
             fputs("usage: tickpath-strategy [--config FILE] [--set key=value]... [--duration S] "
-                  "[--stats-json FILE]\n", stderr);
+                  "[--stats-json FILE] [--check-config]\n(--check-config validates the keys and "
+                  "exits 0/2 without connecting, attaching or reading the password)\n", stderr);
             return 0;
         default: return 2;
         }
     }
+    if (optind != argc)
+        DIE("unexpected argument '%s'", argv[optind]);
     static tp_gw_cfg gc;
-    if (tp_gw_config_build(&cfg, &gc, err, sizeof err) != 0)
-        DIE("%s", err);
+    static strategy_cfg sc;
+    if (tp_gw_config_header(&cfg, "strategy", err, sizeof err) != 0 ||
+        strategy_config_parse(&cfg, &sc, err, sizeof err) != 0 ||
+        tp_gw_config_build(&cfg, !check_only, &gc, err, sizeof err) != 0)
+        DIE("config: %s", err);
+    int gsym = symbol_index(&gc, sc.symbol);
+    if (gsym < 0)
+        DIE("config: strategy.symbol: %s is not in symbols", sc.symbol);
+    if (check_only) {
+        char src[TP_KV_VAL + 8];
+        tp_gw_config_password_source(&cfg, src, sizeof src);
+        printf("config ok: program=strategy mode=%s source=%s symbol=%s threads=%d ouch=%s:%u "
+               "user=%s password=%s\n", tp_kv_str(&cfg, "strategy.mode"),
+               tp_kv_str(&cfg, "strategy.source"), sc.symbol, sc.threads, gc.soup.host,
+               gc.soup.port, gc.soup.username, src);
+        return 0;
+    }
     gc.out = stdout;
     static app a;
     memset(&a.st, 0, sizeof a.st);
     const char *mode = tp_kv_str(&cfg, "strategy.mode");
-    if (!strcmp(mode, "take"))
-        a.st.mode = STRAT_TAKE;
-    else if (!strcmp(mode, "ping"))
-        a.st.mode = STRAT_PING;
-    else
-        DIE("strategy.mode: '%s' is not take|ping", mode);
-    const char *src = tp_kv_str(&cfg, "strategy.source");
-    if (strcmp(src, "udp") != 0)
-        DIE("strategy.source: '%s' not supported yet (udp only; shm:NAME is planned)", src);
-    const char *sym = tp_kv_str(&cfg, "strategy.symbol");
-    if (!*sym || strlen(sym) > 8)
-        DIE("strategy.symbol: 1..8 characters");
+    a.st.mode = sc.mode;
     memset(a.st.symbol, ' ', 8);
-    memcpy(a.st.symbol, sym, strlen(sym));
+    memcpy(a.st.symbol, sc.symbol, strlen(sc.symbol));
     a.st.locate = -1;
-    uint64_t v;
-#define U(k, max, dst) do { if (tp_kv_u64(&cfg, k, max, &v, err, sizeof err)) DIE("%s", err); dst = v; } while (0)
-    U("strategy.size", 1000000, a.st.size);
-    U("strategy.every", 1000000, a.st.every);
-    U("strategy.max_orders", UINT64_MAX, a.st.max_orders);
-    U("strategy.threads", 1, a.threaded);
-    U("spin", 1, a.spin);
-    uint64_t dur, md_port;
-    U("duration_s", 86400 * 7, dur);
-    U("strategy.md_port", 65535, md_port);
-    if (!a.st.every)
-        a.st.every = 1;
-    if (tp_kv_parse_price(tp_kv_str(&cfg, "strategy.buy_below"), &a.st.buy_below) ||
-        tp_kv_parse_price(tp_kv_str(&cfg, "strategy.sell_above"), &a.st.sell_above))
-        DIE("strategy.buy_below / sell_above: prices in dollars");
-    int64_t cpu, prio, scpu, sprio;
-    if (tp_kv_i64(&cfg, "cpu", &cpu, err, sizeof err) ||
-        tp_kv_i64(&cfg, "rt_priority", &prio, err, sizeof err) ||
-        tp_kv_i64(&cfg, "strategy.cpu", &scpu, err, sizeof err) ||
-        tp_kv_i64(&cfg, "strategy.rt_priority", &sprio, err, sizeof err))
+    a.st.size = sc.size;
+    a.st.every = sc.every;
+    a.st.max_orders = sc.max_orders;
+    a.st.buy_below = sc.buy_below_e4;
+    a.st.sell_above = sc.sell_above_e4;
+    a.threaded = sc.threads;
+    a.cpu = sc.cpu;
+    a.prio = sc.rt_priority;
+    uint64_t dur, spin;
+    int64_t cpu, prio;
+    if (tp_kv_u64(&cfg, "duration_s", 86400 * 7, &dur, err, sizeof err) ||
+        tp_kv_u64(&cfg, "spin", 1, &spin, err, sizeof err) ||
+        tp_kv_i64(&cfg, "cpu", &cpu, err, sizeof err) ||
+        tp_kv_i64(&cfg, "rt_priority", &prio, err, sizeof err))
         DIE("%s", err);
+    a.spin = (int)spin;
     static tp_gw g;
     if (tp_gw_init(&g, &gc, err, sizeof err) != 0)
         DIE("%s", err);
-    int gsym = tp_gw_sym(&g, sym);
-    if (gsym < 0)
-        DIE("strategy.symbol %s is not in symbols", sym);
+    memset(&gc.soup.password, 0, sizeof gc.soup.password);
     a.st.sym = (uint16_t)gsym;
     a.gw = &g;
-    a.cpu = (int)scpu;
-    a.prio = (int)sprio;
-    if (md_rx_open(&a.md, tp_kv_str(&cfg, "strategy.md_addr"), (uint16_t)md_port,
-                   tp_kv_str(&cfg, "strategy.md_iface_addr"), on_bbo, &a, err, sizeof err) != 0)
+    if (md_rx_open(&a.md, sc.md_addr, sc.md_port, sc.md_iface_addr, on_bbo, &a, err,
+                   sizeof err) != 0)
         DIE("%s", err);
-    static tp_gw_req slots[4096];
-    tp_spsc_init(&a.ring, slots, 4096, sizeof(tp_gw_req));
+    /* the strategy -> gateway ring: allocated once here, never on the hot path */
+    tp_gw_req *slots = calloc(sc.ring_size, sizeof *slots);
+    if (!slots || tp_spsc_init(&a.ring, slots, sc.ring_size, sizeof(tp_gw_req)) != 0)
+        DIE("ring.size %u: cannot allocate the strategy -> gateway ring", sc.ring_size);
     struct sigaction sa = {.sa_handler = on_stop};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -264,5 +279,6 @@ int main(int argc, char **argv)
     }
     md_rx_close(&a.md);
     tp_gw_free(&g);
+    free(slots);
     return rc;
 }
