@@ -1,7 +1,9 @@
-"""The key=value file `tickpath config render` writes is the one tickpath-fh reads.
+"""The key=value files `tickpath config render` writes are the ones the C programs read.
 
-tickpath-fh rejects unknown keys and bad values, so a renderer/reader mismatch (a renamed key, a
-key only one side knows) fails here instead of at service start on a trading host.
+tickpath-fh, tickpath-gw and tickpath-strategy reject unknown keys and bad values, so a
+renderer/reader mismatch (a renamed key, a key only one side knows) fails here instead of at
+service start on a trading host. `--check-config` validates without connecting, attaching or
+reading the password.
 """
 
 from __future__ import annotations
@@ -21,26 +23,32 @@ REPO = Path(__file__).resolve().parents[2]
 LAB_YAML = REPO / "app" / "tickpath" / "config" / "examples" / "lab.yaml"
 
 
-def fh_binary() -> str:
-    path = Path(os.environ["TICKPATH_BINDIR"]) / "tickpath-fh"
+def c_binary(program: str) -> str:
+    path = Path(os.environ["TICKPATH_BINDIR"]) / f"tickpath-{program}"
     if not path.exists():
         pytest.fail(f"{path} not built (make build)")
     return str(path)
 
 
-def check_config(conf: Path) -> subprocess.CompletedProcess[str]:
+def check_config(conf: Path, program: str = "fh") -> subprocess.CompletedProcess[str]:
+    # no password anywhere in the environment: --check-config must not need it
+    env = {k: v for k, v in os.environ.items() if "PASSWORD" not in k}
     return subprocess.run(
-        [fh_binary(), "--config", str(conf), "--check-config"],
-        capture_output=True, text=True, timeout=30, check=False,
+        [c_binary(program), "--config", str(conf), "--check-config"],
+        capture_output=True, text=True, timeout=30, check=False, env=env,
     )
 
 
-def rendered_fh(data: dict[str, Any], tmp_path: Path) -> Path:
+def rendered(data: dict[str, Any], tmp_path: Path, program: str = "fh") -> Path:
     cfg, issues = validate_text(yaml.safe_dump(data), None)
     assert cfg is not None, issues
-    conf = tmp_path / "fh.conf"
-    conf.write_text(render(cfg, "test.yaml")["fh.conf"], encoding="utf-8")
+    conf = tmp_path / f"{program}.conf"
+    conf.write_text(render(cfg, "test.yaml")[f"{program}.conf"], encoding="utf-8")
     return conf
+
+
+def rendered_fh(data: dict[str, Any], tmp_path: Path) -> Path:
+    return rendered(data, tmp_path, "fh")
 
 
 def lab_config() -> dict[str, Any]:
@@ -97,3 +105,96 @@ def test_fh_rejects_an_edited_rendered_config(rendered: str, edited: str, messag
     result = check_config(conf)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+# --- gw.conf and strategy.conf -------------------------------------------------------------
+
+TAKE = {"mode": "take", "symbol": "MSFT", "size": 50, "buy_below": 410.25, "sell_above": 430}
+
+
+def with_gateway(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(lab_config())
+    data["gateway"].update(changes)
+    return data
+
+
+GW_VARIANTS = [
+    ("lab example (env password, ping, run-to-completion)", lab_config(),
+     "password=env:TICKPATH_OUCH_PASSWORD", "threads=0"),
+    ("password file", with_gateway(password={"file": "/etc/tickpath/ouch.password"}),
+     "password=file:/etc/tickpath/ouch.password", "mode=ping"),
+    ("pipeline cores (two threads)", variant(transport={"kind": "kernel"}, cpus=PIPELINE_CPUS),
+     "ouch=198.18.1.1:26600", "threads=1"),
+    ("take strategy, symbols list, host name",
+     {**with_gateway(host="ouch.example", symbols=["AAPL", "MSFT", "BRK.A"]), "strategy": TAKE},
+     "ouch=ouch.example:26600", "mode=take"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "gw_out", "strategy_out"), GW_VARIANTS,
+                         ids=[v[0] for v in GW_VARIANTS])
+def test_gw_and_strategy_accept_rendered_config(name: str, data: dict[str, Any], gw_out: str,
+                                                strategy_out: str, tmp_path: Path) -> None:
+    for program in ("gw", "strategy"):
+        conf = rendered(data, tmp_path, program)
+        result = check_config(conf, program)
+        assert result.returncode == 0, f"{name}: {program}: {result.stderr}"
+        assert result.stdout.startswith(f"config ok: program={program} ")
+        assert gw_out in result.stdout
+        if program == "strategy":
+            assert strategy_out in result.stdout
+        else:  # the operator gateway attaches nothing and runs no strategy
+            assert not any(line.startswith(("ring.", "shm.", "strategy."))
+                           for line in conf.read_text().splitlines())
+
+
+def test_strategy_reads_the_rendered_strategy_and_risk_values(tmp_path: Path) -> None:
+    conf = rendered({**lab_config(), "strategy": TAKE,
+                     "gateway": {**lab_config()["gateway"], "symbols": ["AAPL", "MSFT"]}},
+                    tmp_path, "strategy")
+    keys = dict(line.split("=", 1) for line in conf.read_text().splitlines()
+                if not line.startswith("#"))
+    # units: money is 1/10000 USD; the lab's 250000 USD notional and 1.00 USD floor
+    assert keys["risk.max_notional_e4"] == "2500000000"
+    assert keys["risk.min_price_e4"] == "10000"
+    assert keys["strategy.buy_below_e4"] == "4102500"
+    assert "password" not in " ".join(v for k, v in keys.items() if k != "ouch.password.env")
+    result = check_config(conf, "strategy")
+    assert result.returncode == 0, result.stderr
+    assert "mode=take" in result.stdout and "symbol=MSFT" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("program", "rendered_line", "edited", "message"),
+    [
+        ("gw", "program=gw", "program=strategy", "for 'strategy', not for tickpath-gw"),
+        ("strategy", "program=strategy", "program=gw", "for 'gw', not for tickpath-strategy"),
+        ("gw", "format=1", "format=2", "format: '2' is not 1"),
+        ("strategy", "format=1", "format=2", "format: '2' is not 1"),
+        ("gw", "risk.collar_bps=500", "risk.collar_bps=5%", "risk.collar_bps: '5%'"),
+        ("gw", "ouch.user=TPLAB", "gw.username=TPLAB", "unknown key 'gw.username'"),
+        ("strategy", "strategy.mode=ping", "strategy.mode=quote", "strategy.mode: 'quote'"),
+        ("strategy", "ring.slot_size=64", "ring.slot_size=128", "ring.slot_size: 128"),
+        ("strategy", "ring.size=65536", "ring.size=1000", "ring.size: 1000"),
+        ("strategy", "strategy.symbol=AAPL", "strategy.symbol=ZZZZ", "ZZZZ is not in symbols"),
+        ("strategy", "ouch.password.env=TICKPATH_OUCH_PASSWORD",
+         "ouch.password.env=TICKPATH_OUCH_PASSWORD\nouch.password.file=/x", "give exactly one"),
+        ("strategy", "ouch.password.env=TICKPATH_OUCH_PASSWORD", "ouch.password.env=1BAD",
+         "not an environment variable name"),
+    ],
+    ids=["gw-other-program", "strategy-other-program", "gw-format", "strategy-format",
+         "gw-bad-number", "gw-unknown-key", "strategy-mode",
+         "strategy-slot-size", "strategy-ring-size", "strategy-symbol-not-tradable",
+         "strategy-two-password-sources", "strategy-bad-env-name"],
+)
+def test_gw_and_strategy_reject_an_edited_rendered_config(
+    program: str, rendered_line: str, edited: str, message: str, tmp_path: Path
+) -> None:
+    conf = rendered(lab_config(), tmp_path, program)
+    assert rendered_line in conf.read_text(encoding="utf-8").splitlines()
+    before = conf.read_text(encoding="utf-8")
+    conf.write_text(before.replace(rendered_line + "\n", edited + "\n"), encoding="utf-8")
+    result = check_config(conf, program)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""

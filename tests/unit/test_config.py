@@ -67,8 +67,11 @@ GOOD: dict[str, Any] = {
         "max_position_shares": 2000,
     },
     "strategy": {
-        "name": "mm",
-        "params": {"edge_bps": 1.5, "live": True, "symbol": "MSFT"},
+        "mode": "take",
+        "symbol": "MSFT",
+        "size": 100,
+        "buy_below": 410.25,
+        "sell_above": 430,
     },
 }
 
@@ -102,44 +105,50 @@ shm.name=tickpath
 shm.hugepages=1
 """
 
-EXPECTED_GW = """\
-# tickpath gw.conf, rendered by `tickpath config render` from good.yaml; do not edit
-format=1
-program=gw
-cpu.mode=pipeline
-cpu.gateway=17
-gw.host=ouch.example
-gw.port=26600
-gw.username=TRADR1
-gw.password.file=/etc/tickpath/ouch.secret
+GW_KEYS = """\
+name=tickpath
+ouch.host=ouch.example
+ouch.port=26600
+ouch.user=TRADR1
+ouch.password.file=/etc/tickpath/ouch.secret
+symbols=MSFT
 risk.max_order_shares=500
 risk.max_notional_e4=1000005000
 risk.min_price_e4=5000
-risk.price_collar_bps=300
+risk.collar_bps=300
 risk.max_open_orders=20
-risk.orders_per_second=40
-risk.max_position_shares=2000
-ring.size=4096
-ring.slot_size=64
-shm.name=tickpath
-shm.hugepages=1
+risk.throttle_per_s=40
+risk.throttle_burst=40
+risk.max_position=2000
+cpu=17
 """
 
-EXPECTED_STRATEGY = """\
-# tickpath strategy.conf, rendered by `tickpath config render` from good.yaml; do not edit
-format=1
-program=strategy
-cpu.mode=pipeline
-cpu.strategy=16
-strategy.name=mm
-strategy.param.edge_bps=1.5
-strategy.param.live=1
-strategy.param.symbol=MSFT
+EXPECTED_GW = (
+    "# tickpath gw.conf, rendered by `tickpath config render` from good.yaml; do not edit\n"
+    "format=1\nprogram=gw\n" + GW_KEYS
+)
+
+EXPECTED_STRATEGY = (
+    "# tickpath strategy.conf, rendered by `tickpath config render` from good.yaml; do not edit\n"
+    "format=1\nprogram=strategy\n"
+    + GW_KEYS
+    + """\
+strategy.mode=take
+strategy.source=udp
+strategy.md_addr=239.100.1.1
+strategy.md_port=26400
+strategy.symbol=MSFT
+strategy.size=100
+strategy.buy_below_e4=4102500
+strategy.sell_above_e4=4300000
+strategy.max_orders=1000000
+strategy.threads=1
+strategy.cpu=16
 ring.size=4096
 ring.slot_size=64
 shm.name=tickpath
-shm.hugepages=1
 """
+)
 
 _DELETE = object()
 
@@ -453,16 +462,70 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "valid integer",
     ),
     (
-        "strategy-name",
-        {"strategy.name": "Bad Name"},
-        "strategy.name",
-        "not a strategy name",
+        "strategy-mode",
+        {"strategy.mode": "quote"},
+        "strategy.mode",
+        "'take' or 'ping'",
     ),
     (
-        "strategy-param-key",
-        {"strategy.params": {"Bad-Key": 1}},
-        "strategy.params",
-        "parameter name 'Bad-Key'",
+        "strategy-symbol",
+        {"strategy.symbol": "msft"},
+        "strategy.symbol",
+        "not a symbol",
+    ),
+    (
+        "take-without-threshold",
+        {"strategy.buy_below": _DELETE, "strategy.sell_above": _DELETE},
+        "strategy",
+        "mode take needs buy_below or sell_above",
+    ),
+    (
+        "take-with-every",
+        {"strategy.every": 5},
+        "strategy",
+        "every: only for mode ping",
+    ),
+    (
+        "ping-with-threshold",
+        {"strategy.mode": "ping"},
+        "strategy",
+        "only for mode take",
+    ),
+    (
+        "strategy-price-decimals",
+        {"strategy.buy_below": 410.00001},
+        "strategy.buy_below",
+        "more than 4 decimals",
+    ),
+    (
+        "strategy-price-above-ouch",
+        {"strategy.sell_above": 200000},
+        "strategy.sell_above",
+        "highest OUCH price",
+    ),
+    (
+        "strategy-source",
+        {"strategy.source": "tcp"},
+        "strategy.source",
+        "'udp'",
+    ),
+    (
+        "strategy-symbol-not-tradable",
+        {"gateway.symbols": ["AAPL"]},
+        "strategy.symbol",
+        "not in gateway.symbols",
+    ),
+    (
+        "strategy-size-above-limit",
+        {"strategy.size": 501},
+        "strategy.size",
+        "above risk.max_order_shares",
+    ),
+    (
+        "gateway-symbols-twice",
+        {"gateway.symbols": ["MSFT", "MSFT"]},
+        "gateway.symbols",
+        "listed twice",
     ),
     ("section-not-map", {"ring": [1, 2]}, "ring", "expected a mapping"),
 ]
@@ -602,7 +665,11 @@ def test_render_transport_specific_keys() -> None:
     fh = _kv(files["fh.conf"])
     assert fh["mode"] == "rtc"
     assert fh["cpu.rx"] == fh["cpu.book"] == fh["cpu.publish"] == "13"
-    assert _kv(files["gw.conf"])["cpu.gateway"] == "13"
+    assert _kv(files["gw.conf"])["cpu"] == "13"
+    strategy = _kv(files["strategy.conf"])
+    # one core for strategy and gateway: tickpath-strategy runs them on one thread
+    assert (strategy["cpu"], strategy["strategy.cpu"], strategy["strategy.threads"]) == (
+        "13", "13", "0")
     assert not any(k.startswith(("afxdp.", "dpdk.", "onload.")) for k in fh)
 
 

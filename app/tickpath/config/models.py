@@ -25,14 +25,15 @@ Cpu = Annotated[int, Field(strict=True, ge=0, le=MAX_CPU)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 
 _IFNAME = re.compile(r"^[^\s/:]{1,15}$")
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SHM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
-_PARAM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+_SYMBOL = re.compile(r"^[A-Z0-9.]{1,8}$")
+#: Highest OUCH 4.2 Price(4): 199999.9999 USD.
+MAX_PRICE = Decimal("199999.9999")
 #: A value of a rendered key=value line: printable, no newline (see README.md).
 _VALUE = re.compile(r"^[^\n\r\x00]*$")
 
@@ -267,7 +268,28 @@ class Gateway(_Model):
     host: str = Field(description="OUCH server: IPv4 address or host name")
     port: Port = Field(description="OUCH server TCP port")
     username: str = Field(description="SoupBinTCP username, 1-6 ASCII letters/digits")
-    password: SecretRef = Field(description="{env: VAR} or {file: /path}; never inline")
+    password: SecretRef = Field(
+        description="{env: VAR} (the variable holds the password) or {file: /path} (its first "
+        "line is the password, mode 0600); never inline"
+    )
+    symbols: list[Annotated[str, Field(strict=True)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="tradable symbols (1-8 characters each); default: the strategy's symbol",
+    )
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        for sym in value:
+            if not _SYMBOL.match(sym):
+                raise ValueError(f"{sym!r} is not a symbol (1-8 of A-Z 0-9 .)")
+        if len(set(value)) != len(value):
+            raise ValueError("a symbol is listed twice")
+        return value
 
     @field_validator("host", mode="before")
     @classmethod
@@ -323,37 +345,71 @@ class Risk(_Model):
     price_collar_bps: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         description="reject prices further than this from the reference price, basis points"
     )
-    max_open_orders: PositiveInt = Field(description="live orders at once")
-    orders_per_second: PositiveInt = Field(description="order messages per second")
-    max_position_shares: PositiveInt = Field(description="absolute position per symbol, shares")
+    max_open_orders: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(
+        description="live orders at once"
+    )
+    orders_per_second: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(
+        description="order messages per second (token bucket, burst = one second's worth)"
+    )
+    max_position_shares: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000_000)] = Field(
+        description="absolute position per symbol, shares"
+    )
 
     _money = field_validator("max_notional", "min_price", mode="before")(_usd)
 
 
-ParamValue = Annotated[str, Field(strict=True, pattern=r"^[^\n\r\x00]*$")] | bool | int | float
+def _price(value: Any) -> Decimal:
+    amount = _usd(value)
+    if amount > MAX_PRICE:
+        raise ValueError(f"{value} is above the highest OUCH price ({MAX_PRICE})")
+    return amount
 
 
 class Strategy(_Model):
-    name: str = Field(description="strategy name (lower case, [a-z][a-z0-9_-]*)")
-    params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="flat parameters: name -> string/number/bool"
+    """The sample strategy tickpath-strategy runs (app/src/strategy/strategy.h)."""
+
+    mode: Literal["take", "ping"] = Field(
+        description="take: IOC at the ask below buy_below / at the bid above sell_above; "
+        "ping: IOC at the bid every `every` BBO changes (a tick-to-trade probe)"
+    )
+    source: Literal["udp"] = Field(
+        default="udp", description="market data: udp (its own MoldUDP64 receiver on line a)"
+    )
+    symbol: str = Field(description="the symbol traded (1-8 of A-Z 0-9 .)")
+    size: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(
+        description="shares per order"
+    )
+    buy_below: Decimal | None = Field(default=None, description="take: USD threshold")
+    sell_above: Decimal | None = Field(default=None, description="take: USD threshold")
+    every: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = Field(
+        default=None, description="ping: one order per this many BBO changes (default 1)"
+    )
+    max_orders: Annotated[int, Field(strict=True, ge=1)] = Field(
+        default=1_000_000, description="stop sending after this many orders"
     )
 
-    @field_validator("name", mode="before")
+    @field_validator("buy_below", "sell_above", mode="before")
     @classmethod
-    def _name(cls, value: Any) -> str:
-        if not isinstance(value, str) or not _NAME.match(value):
-            raise ValueError(f"{value!r} is not a strategy name ([a-z][a-z0-9_-]*, <= 32)")
+    def _prices(cls, value: Any) -> Decimal | None:
+        return None if value is None else _price(value)
+
+    @field_validator("symbol", mode="before")
+    @classmethod
+    def _symbol(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _SYMBOL.match(value):
+            raise ValueError(f"{value!r} is not a symbol (1-8 of A-Z 0-9 .)")
         return value
 
-    @field_validator("params", mode="before")
-    @classmethod
-    def _keys(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for key in value:
-                if not isinstance(key, str) or not _PARAM_KEY.match(key):
-                    raise ValueError(f"parameter name {key!r} is not [a-z][a-z0-9_]*")
-        return value
+    @model_validator(mode="after")
+    def _mode_options(self) -> Strategy:
+        if self.mode == "take":
+            if self.every is not None:
+                raise ValueError("every: only for mode ping")
+            if self.buy_below is None and self.sell_above is None:
+                raise ValueError("mode take needs buy_below or sell_above (else it never trades)")
+        elif self.buy_below is not None or self.sell_above is not None:
+            raise ValueError("buy_below / sell_above: only for mode take")
+        return self
 
 
 class Config(_Model):

@@ -36,14 +36,6 @@ def _e4(amount: Decimal) -> int:
     return int(amount.scaleb(4).to_integral_exact())
 
 
-def _common(cfg: Config, program: str) -> list[tuple[str, object]]:
-    return [
-        ("format", FORMAT_VERSION),
-        ("program", program),
-        ("cpu.mode", "pipeline" if cfg.cpus.run_to_completion is None else "run-to-completion"),
-    ]
-
-
 def _eal_words(args: list[str], hugepages: bool) -> str:
     """tickpath-fh reads its EAL arguments as one space-separated `dpdk.eal` value (the model,
     DpdkOptions, refuses empty arguments and arguments with white space)."""
@@ -103,34 +95,72 @@ def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
     return pairs + _shared_memory(cfg)
 
 
-def gw_pairs(cfg: Config) -> list[tuple[str, object]]:
+def _gateway(cfg: Config, program: str) -> list[tuple[str, object]]:
+    """The keys of the order gateway (app/src/gw/gw_config.c), read by tickpath-gw and by the
+    gateway thread of tickpath-strategy. The password is never rendered: only where it is
+    read from (ouch.password.env = a variable name, ouch.password.file = a path)."""
     g, r = cfg.gateway, cfg.risk
-    pairs = _common(cfg, "gw")
-    pairs.append(("cpu.gateway", cfg.stage_cpus()["gateway"]))
-    pairs += [("gw.host", g.host), ("gw.port", g.port), ("gw.username", g.username)]
+    pairs: list[tuple[str, object]] = [
+        ("format", FORMAT_VERSION),
+        ("program", program),
+        # one trading instance per shared-memory name: the same kill-switch page
+        # (/dev/shm/tickpath-gw-NAME.ctl) and token counter for gw and strategy
+        ("name", cfg.shm.name),
+        ("ouch.host", g.host),
+        ("ouch.port", g.port),
+        ("ouch.user", g.username),
+    ]
     if g.password.env is not None:
-        pairs.append(("gw.password.env", g.password.env))
+        pairs.append(("ouch.password.env", g.password.env))
     if g.password.file is not None:
-        pairs.append(("gw.password.file", g.password.file))
+        pairs.append(("ouch.password.file", g.password.file))
     pairs += [
+        ("symbols", ",".join(g.symbols if g.symbols is not None else [cfg.strategy.symbol])),
         ("risk.max_order_shares", r.max_order_shares),
         ("risk.max_notional_e4", _e4(r.max_notional)),
         ("risk.min_price_e4", _e4(r.min_price)),
-        ("risk.price_collar_bps", r.price_collar_bps),
+        ("risk.collar_bps", r.price_collar_bps),
         ("risk.max_open_orders", r.max_open_orders),
-        ("risk.orders_per_second", r.orders_per_second),
-        ("risk.max_position_shares", r.max_position_shares),
+        ("risk.throttle_per_s", r.orders_per_second),
+        ("risk.throttle_burst", r.orders_per_second),
+        ("risk.max_position", r.max_position_shares),
+        ("cpu", cfg.stage_cpus()["gateway"]),
     ]
-    return pairs + _shared_memory(cfg)
+    return pairs
+
+
+def gw_pairs(cfg: Config) -> list[tuple[str, object]]:
+    """The keys tickpath-gw reads (the gateway's only); it rejects any other key."""
+    return _gateway(cfg, "gw")
 
 
 def strategy_pairs(cfg: Config) -> list[tuple[str, object]]:
+    """The keys tickpath-strategy reads: the gateway's, then the strategy's (strategy.*,
+    ring.*, shm.name); it rejects any other key."""
     s = cfg.strategy
-    pairs = _common(cfg, "strategy")
-    pairs.append(("cpu.strategy", cfg.stage_cpus()["strategy"]))
-    pairs.append(("strategy.name", s.name))
-    pairs += [(f"strategy.param.{k}", v) for k, v in sorted(s.params.items())]
-    return pairs + _shared_memory(cfg)
+    cpus = cfg.stage_cpus()
+    pairs = _gateway(cfg, "strategy")
+    pairs += [("strategy.mode", s.mode), ("strategy.source", s.source)]
+    if s.source == "udp":
+        line_a = cfg.feed.lines[0]
+        pairs += [("strategy.md_addr", line_a.group), ("strategy.md_port", line_a.port)]
+    pairs += [("strategy.symbol", s.symbol), ("strategy.size", s.size)]
+    if s.buy_below is not None:
+        pairs.append(("strategy.buy_below_e4", _e4(s.buy_below)))
+    if s.sell_above is not None:
+        pairs.append(("strategy.sell_above_e4", _e4(s.sell_above)))
+    if s.every is not None:
+        pairs.append(("strategy.every", s.every))
+    pairs += [
+        ("strategy.max_orders", s.max_orders),
+        # one core for both stages (run-to-completion): one thread does everything
+        ("strategy.threads", 0 if cpus["strategy"] == cpus["gateway"] else 1),
+        ("strategy.cpu", cpus["strategy"]),
+        ("ring.size", cfg.ring.size),
+        ("ring.slot_size", cfg.ring.slot_size),
+        ("shm.name", cfg.shm.name),
+    ]
+    return pairs
 
 
 def format_pairs(pairs: Iterable[tuple[str, object]], header: str) -> str:

@@ -173,6 +173,7 @@ def _cross(cfg: Config, host: HostFacts | None) -> Iterator[tuple[Loc, str]]:
     yield from _check_transport(cfg)
     yield from _check_cpus(cfg, host)
     yield from _check_risk(cfg)
+    yield from _check_strategy(cfg)
     if host is not None:
         for i, line in enumerate(cfg.feed.lines):
             if line.interface not in host.interfaces:
@@ -313,6 +314,21 @@ def _check_risk(cfg: Config) -> Iterator[tuple[Loc, str]]:
         )
     if r.min_price >= Decimal(200_000):
         yield ("risk", "min_price"), f"{r.min_price} is above the highest OUCH price (199999.9999)"
+
+
+def _check_strategy(cfg: Config) -> Iterator[tuple[Loc, str]]:
+    s, g, r = cfg.strategy, cfg.gateway, cfg.risk
+    if g.symbols is not None and s.symbol not in g.symbols:
+        yield (
+            ("strategy", "symbol"),
+            f"{s.symbol} is not in gateway.symbols ({', '.join(g.symbols)})",
+        )
+    if s.size > r.max_order_shares:
+        yield (
+            ("strategy", "size"),
+            f"{s.size} is above risk.max_order_shares ({r.max_order_shares}): "
+            "every order would be rejected",
+        )
 
 
 def cross_check(cfg: Config, host: HostFacts | None) -> list[Issue]:
