@@ -78,7 +78,6 @@ def starts_service(name: str, component: str) -> bool:
     [
         ("trader1", "fh", "1",
          "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE"),
-        ("trader1", "gw", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
         ("trader1", "strategy", "1", "CAP_IPC_LOCK CAP_SYS_NICE"),
         ("exch1", "sim", None, "CAP_IPC_LOCK CAP_SYS_NICE"),
     ],

@@ -51,12 +51,18 @@ def config(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def tickpath_run(*args: str) -> subprocess.Popen[str]:
+#: The lab example's gateway.password.env (app/tickpath/config/examples/lab.yaml).
+PASSWORD_ENV = "TICKPATH_OUCH_PASSWORD"
+
+
+def tickpath_run(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    base = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
     return subprocess.Popen(
         [sys.executable, "-m", "tickpath.cli", "run", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**base, **(env or {})},
     )
 
 
@@ -133,7 +139,8 @@ def test_trading_plan_pipeline_cores(
     pipeline = "cpus:\n  rx: 2\n  book: 3\n  publish: 4\n  strategy: 5\n  gateway: 6"
     path = trading(tmp_path, ("cpus:\n  run_to_completion: 1", pipeline))
     assert load_plan(path, "fh").cpus == frozenset({2, 3, 4})
-    assert load_plan(path, "strategy").cpus == frozenset({5})
+    # tickpath-strategy runs its gateway thread: both stages' cores
+    assert load_plan(path, "strategy").cpus == frozenset({5, 6})
     assert load_plan(path, "gw").cpus == frozenset({6})
     monkeypatch.setattr(
         "tickpath.supervisor.plan.online_cpus", lambda: frozenset({0, 1})
@@ -436,10 +443,90 @@ def test_foreground_execs_in_place(tmp_path: Path) -> None:
         "--program",
         str(child),
         "--foreground",
+        env={PASSWORD_ENV: "lab-only"},
     )
     out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 4
     assert int(out) == proc.pid  # the C program replaced the tickpath process
+
+
+def test_gw_is_an_operator_tool_not_a_service(tmp_path: Path) -> None:
+    """tickpath-gw reads commands on stdin: supervised it would only open a second OUCH
+    session next to the strategy's (whose gateway thread is the host's order gateway)."""
+    marker = tmp_path / "started"
+    child = script(tmp_path, "gw", f"open({str(marker)!r}, 'w').write('x')\n")
+    proc = tickpath_run(
+        "gw", "--config", str(trading(tmp_path)), "--run-dir", str(tmp_path / "run"),
+        "--program", str(child), env={PASSWORD_ENV: "lab-only"},
+    )
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2
+    assert "--foreground" in err and "tickpath run strategy" in err
+    assert not marker.exists()
+    proc = tickpath_run(
+        "gw", "--config", str(trading(tmp_path)), "--run-dir", str(tmp_path / "run"),
+        "--program", str(child), "--foreground", env={PASSWORD_ENV: "lab-only"},
+    )
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("component", ["strategy", "gw"])
+def test_missing_password_is_one_clear_error_not_a_restart_loop(
+    tmp_path: Path, component: str
+) -> None:
+    marker = tmp_path / "started"
+    child = script(tmp_path, "c", f"open({str(marker)!r}, 'w').write('x')\n")
+    proc = tickpath_run(
+        component, "--config", str(trading(tmp_path)), "--run-dir", str(tmp_path / "run"),
+        "--program", str(child), "--foreground",
+    )
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2
+    assert f"environment variable {PASSWORD_ENV} is not set" in err
+    assert not marker.exists()
+
+
+def test_password_file_must_exist_and_be_private(tmp_path: Path) -> None:
+    secret = tmp_path / "ouch.password"
+    path = trading(
+        tmp_path, (f"password:\n    env: {PASSWORD_ENV}", f"password:\n    file: {secret}")
+    )
+    child = script(tmp_path, "c", "import os, sys; sys.exit(0)\n")
+
+    def run() -> tuple[int, str]:
+        proc = tickpath_run(
+            "strategy", "--config", str(path), "--run-dir", str(tmp_path / "run"),
+            "--program", str(child), "--max-restarts", "0",
+        )
+        _, err = proc.communicate(timeout=20)
+        return proc.returncode, err
+
+    code, err = run()
+    assert code == 2 and f"gateway.password.file: {secret}: No such file" in err
+    secret.write_text("s3cretpw\n")
+    secret.chmod(0o644)
+    code, err = run()
+    assert code == 2 and "chmod 600" in err and "s3cretpw" not in err
+    secret.chmod(0o600)
+    code, err = run()
+    assert code == 0, err
+    # the secret is neither in the rendered key=value file nor on the command line
+    conf = (tmp_path / "run" / "strategy.conf").read_text()
+    assert f"ouch.password.file={secret}" in conf.splitlines()
+    assert "s3cretpw" not in conf
+
+
+def test_check_shows_the_password_source_never_the_secret(tmp_path: Path) -> None:
+    proc = tickpath_run(
+        "strategy", "--config", str(trading(tmp_path)), "--run-dir", str(tmp_path / "run"),
+        "--check", env={PASSWORD_ENV: "s3cretpw"},
+    )
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert f"password: env {PASSWORD_ENV} (present)" in out
+    assert "s3cretpw" not in out + err
 
 
 def test_check_prints_plan_and_starts_nothing(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from tickpath.supervisor import (
     RestartPolicy,
     Supervisor,
     load_plan,
+    password_problem,
     write_conf,
 )
 from tickpath.supervisor.process import check_launch, child_setup
@@ -123,6 +124,14 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         err.error("invalid config: %s", exc)
         return 2
+    if plan.component.interactive and not (args.foreground or args.check):
+        err.error(
+            "%s is an operator tool driven by commands on stdin: run it in a terminal with "
+            "--foreground. On a trading host the order gateway runs inside tickpath-strategy "
+            "(`tickpath run strategy`); a second gateway would open a second OUCH session.",
+            plan.component.binary,
+        )
+        return 2
     run_dir: Path = args.run_dir or Path(_default_run_dir())
     try:
         program = Path(args.program) if args.program else binaries.find(plan.component.binary)
@@ -138,14 +147,21 @@ def run(args: argparse.Namespace) -> int:
         err.error("%s", exc)
         return 2
     argv = [str(program), "--config", str(conf), *plan.extra_args]
+    problem = password_problem(plan, os.environ)
     if args.check:
         cpus = ",".join(str(c) for c in sorted(plan.cpus)) or "any"
         print(f"component: {plan.component.name}")
         print(f"conf: {conf}")
         print(f"cpus: {cpus}")
         print(f"rt_priority: {prio}")
+        if plan.password is not None:
+            kind, where = plan.password
+            print(f"password: {kind} {where} ({problem or 'present'})")
         print(f"command: {shlex.join(argv)}")
         return 0
+    if problem:
+        err.error("%s", problem)
+        return 2
     try:
         check_launch(plan.cpus, prio)
     except LaunchError as exc:

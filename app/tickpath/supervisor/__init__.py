@@ -6,7 +6,13 @@ restarts, clean stop with signal forwarding).
 """
 
 from tickpath.supervisor.components import COMPONENTS, Component, UnknownComponentError, component
-from tickpath.supervisor.plan import ConfigError, LaunchPlan, load_plan, write_conf
+from tickpath.supervisor.plan import (
+    ConfigError,
+    LaunchPlan,
+    load_plan,
+    password_problem,
+    write_conf,
+)
 from tickpath.supervisor.process import LaunchError, RestartPolicy, Supervisor, status_of
 
 __all__ = [
@@ -20,6 +26,7 @@ __all__ = [
     "UnknownComponentError",
     "component",
     "load_plan",
+    "password_problem",
     "status_of",
     "write_conf",
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,9 @@ class LaunchPlan:
     conf_text: str
     cpus: frozenset[int] = field(default_factory=frozenset)
     extra_args: tuple[str, ...] = ()
+    #: Where the C program reads the OUCH password: ("env", VARIABLE) or ("file", PATH); the
+    #: secret itself is never in the plan, the key=value file or the command line.
+    password: tuple[str, str] | None = None
 
     def conf_path(self, run_dir: Path) -> Path:
         return run_dir / self.component.conf_name
@@ -150,11 +154,12 @@ def _check_online(cpus: frozenset[int], where: str) -> None:
         raise ConfigError(f"{where}: CPU(s) {format_cpulist(offline)} are not online")
 
 
-#: Stages of the data-path config each trading component runs (tickpath.config.STAGES).
+#: Stages of the data-path config each trading component runs (tickpath.config.STAGES);
+#: tickpath-strategy runs the gateway thread too.
 TRADING_STAGES: dict[str, tuple[str, ...]] = {
     "fh": ("rx", "book", "publish"),
     "gw": ("gateway",),
-    "strategy": ("strategy",),
+    "strategy": ("strategy", "gateway"),
 }
 
 
@@ -171,7 +176,41 @@ def trading_plan(path: Path, name: str) -> LaunchPlan:
     cpus = frozenset(stage_cpus[s] for s in TRADING_STAGES[name] if s in stage_cpus)
     _check_online(cpus, f"{path}: cpus")
     text = tpconfig.render(cfg, str(path))[comp.conf_name]
-    return LaunchPlan(comp, text, cpus)
+    password = None
+    if name in ("gw", "strategy"):
+        ref = cfg.gateway.password
+        password = ("env", ref.env) if ref.env is not None else ("file", str(ref.file))
+    return LaunchPlan(comp, text, cpus, password=password)
+
+
+def password_problem(plan: LaunchPlan, environ: Mapping[str, str]) -> str | None:
+    """Why the C program would not find its password (None: it will). Checked before starting
+    it, so a missing secret is one clear error instead of a restart loop. Never reads or prints
+    the secret."""
+    if plan.password is None:
+        return None
+    kind, where = plan.password
+    if kind == "env":
+        if not environ.get(where):
+            return (
+                f"gateway.password.env: environment variable {where} is not set (the unit's "
+                "EnvironmentFile /etc/tickpath/tickpath.env sets it)"
+            )
+        return None
+    try:
+        st = os.stat(where)
+    except OSError as exc:
+        return f"gateway.password.file: {where}: {exc.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"gateway.password.file: {where}: not a regular file"
+    if st.st_mode & 0o077:
+        return (
+            f"gateway.password.file: {where}: mode {st.st_mode & 0o777:03o} is readable by "
+            "group/others; chmod 600 it"
+        )
+    if not os.access(where, os.R_OK):
+        return f"gateway.password.file: {where}: not readable by this user"
+    return None
 
 
 def load_plan(path: Path, name: str) -> LaunchPlan:

@@ -69,7 +69,7 @@ def test_config_is_valid_and_private(host: Any) -> None:
         assert out.rc == 0, out.stderr
 
 
-@pytest.mark.parametrize("component", ["fh", "gw", "strategy", "sim"])
+@pytest.mark.parametrize("component", ["fh", "strategy", "sim"])
 def test_units(host: Any, component: str) -> None:
     unit = host.file(f"/etc/systemd/system/tickpath-{component}.service")
     if not unit.exists:
@@ -86,7 +86,6 @@ def test_units(host: Any, component: str) -> None:
     assert "KillMode=mixed" in text
     caps = {
         "fh": "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE",
-        "gw": "CAP_IPC_LOCK CAP_SYS_NICE",
         "strategy": "CAP_IPC_LOCK CAP_SYS_NICE",
         "sim": "CAP_IPC_LOCK CAP_SYS_NICE",
     }[component]
@@ -106,7 +105,7 @@ def test_units(host: Any, component: str) -> None:
 
 def test_units_enabled_but_not_started(host: Any) -> None:
     # tickpath_deploy_start_services: false in this scenario (molecule.yml)
-    for component in ["fh", "gw", "strategy"] if is_trading(host) else ["sim"]:
+    for component in ["fh", "strategy"] if is_trading(host) else ["sim"]:
         state = host.run(f"systemctl is-active tickpath-{component}").stdout.strip()
         assert state == "inactive", f"tickpath-{component}: {state}"
         assert host.service(f"tickpath-{component}").is_enabled
