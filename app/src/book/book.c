@@ -156,6 +156,20 @@ tp_book *tp_book_attach(void *region)
     return b;
 }
 
+int tp_book_symbol_ro(const void *region, size_t len, uint16_t locate, char name[8])
+{
+    const struct tp_book *b = region;
+    if (!region || len < sizeof *b || locate >= b->nlocates || b->off_symbols > len ||
+        (len - b->off_symbols) / sizeof(tp_symbol) <= locate)
+        return 0;
+    const tp_symbol *s = (const tp_symbol *)(const void *)((const uint8_t *)region +
+                                                           b->off_symbols) + locate;
+    if (!__atomic_load_n(&s->named, __ATOMIC_ACQUIRE))
+        return 0;
+    memcpy(name, s->name, 8);
+    return 1;
+}
+
 void tp_book_clear(tp_book *b)
 {
     reset(b, 0);

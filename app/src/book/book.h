@@ -98,6 +98,12 @@ tp_book *tp_book_init(const tp_book_cfg *cfg);
 void tp_book_free(tp_book *book); /* only for books from tp_book_init() */
 /* Re-derive the in-process pointers of a book laid out by another process in region. */
 tp_book *tp_book_attach(void *region);
+/* Read-only lookup in a book laid out by another process (region mapped PROT_READ, len bytes):
+ * no pointer is written, every offset is bounds-checked against len. 1 and the 8-byte
+ * space-padded name when `locate` has had its Stock Directory, else 0. The writer names a
+ * locate before it publishes any event of it, so a reader that consumed such an event (an
+ * acquire on the event ring) sees the name. */
+int tp_book_symbol_ro(const void *region, size_t len, uint16_t locate, char name[8]);
 void tp_book_clear(tp_book *book);
 
 /* Apply one raw ITCH message (msg[0] = type byte). */
