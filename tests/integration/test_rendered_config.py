@@ -119,12 +119,14 @@ def with_gateway(**changes: Any) -> dict[str, Any]:
 
 
 GW_VARIANTS = [
-    ("lab example (env password, ping, run-to-completion)", lab_config(),
-     "password=env:TICKPATH_OUCH_PASSWORD", "threads=0"),
+    ("lab example (env password, ping, shm source, run-to-completion)", lab_config(),
+     "password=env:TICKPATH_OUCH_PASSWORD", "source=shm"),
     ("password file", with_gateway(password={"file": "/etc/tickpath/ouch.password"}),
      "password=file:/etc/tickpath/ouch.password", "mode=ping"),
     ("pipeline cores (two threads)", variant(transport={"kind": "kernel"}, cpus=PIPELINE_CPUS),
      "ouch=198.18.1.1:26600", "threads=1"),
+    ("udp source", {**lab_config(), "strategy": {**lab_config()["strategy"], "source": "udp"}},
+     "user=TPLAB", "source=udp"),
     ("take strategy, symbols list, host name",
      {**with_gateway(host="ouch.example", symbols=["AAPL", "MSFT", "BRK.A"]), "strategy": TAKE},
      "ouch=ouch.example:26600", "mode=take"),

@@ -134,9 +134,7 @@ EXPECTED_STRATEGY = (
     + GW_KEYS
     + """\
 strategy.mode=take
-strategy.source=udp
-strategy.md_addr=239.100.1.1
-strategy.md_port=26400
+strategy.source=shm
 strategy.symbol=MSFT
 strategy.size=100
 strategy.buy_below_e4=4102500
@@ -507,7 +505,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "strategy-source",
         {"strategy.source": "tcp"},
         "strategy.source",
-        "'udp'",
+        "'shm' or 'udp'",
     ),
     (
         "strategy-symbol-not-tradable",
@@ -671,6 +669,20 @@ def test_render_transport_specific_keys() -> None:
     assert (strategy["cpu"], strategy["strategy.cpu"], strategy["strategy.threads"]) == (
         "13", "13", "0")
     assert not any(k.startswith(("afxdp.", "dpdk.", "onload.")) for k in fh)
+
+
+def test_strategy_source_keys() -> None:
+    """shm (default): the feed handler's segment, shm.name; udp: its own receiver on line a."""
+    good, issues = validate_text(yaml.safe_dump(GOOD), HOST)
+    assert good is not None, issues
+    shm = _kv(render(good)["strategy.conf"])
+    assert (shm["strategy.source"], shm["shm.name"]) == ("shm", "tickpath")
+    assert "strategy.md_addr" not in shm and "strategy.md_port" not in shm
+    cfg, issues = validate_text(yaml.safe_dump(mutate({"strategy.source": "udp"})), HOST)
+    assert cfg is not None, issues
+    udp = _kv(render(cfg)["strategy.conf"])
+    assert (udp["strategy.source"], udp["strategy.md_addr"], udp["strategy.md_port"]) == (
+        "udp", "239.100.1.1", "26400")
 
 
 def test_lab_example() -> None:

@@ -20,6 +20,7 @@
 #include "ring/spsc.h"
 #include "soup/rtclock.h"
 #include "strategy/md_rx.h"
+#include "strategy/md_shm.h"
 #include "strategy/strategy.h"
 #include "strategy/strategy_config.h"
 
@@ -28,8 +29,13 @@
 static volatile sig_atomic_t g_stop;
 static void on_stop(int s) { (void)s; g_stop = 1; }
 
+/* Events read per poll of the shared-memory source (bounded work between gateway polls). */
+#define SHM_BUDGET 256
+
 typedef struct {
     md_rx md;
+    md_shm shm;
+    int use_shm;
     strategy st;
     tp_spsc ring;
     int threaded;
@@ -49,12 +55,18 @@ static void apply_req(tp_gw *g, const tp_gw_req *r)
     tp_gw_submit(g, r, tp_rt_now_ns(), &why);
 }
 
-static void on_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo)
+static int book_name(const void *ctx, uint16_t locate, char name[8])
 {
-    app *a = ctx;
-    tp_gw_req out[2];
-    int n = strategy_on_bbo(&a->st, a->md.book, locate, bbo, a->md.cur_seq, a->md.cur_itch_ts,
-                            a->md.t_rx, out);
+    return tp_book_symbol(ctx, locate, name);
+}
+
+static int shm_name(const void *ctx, uint16_t locate, char name[8])
+{
+    return md_shm_symbol(ctx, locate, name);
+}
+
+static void hand_over(app *a, const tp_gw_req *out, int n)
+{
     for (int i = 0; i < n; i++) {
         if (!a->threaded) {
             apply_req(a->gw, &out[i]);
@@ -68,6 +80,34 @@ static void on_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo)
         *slot = out[i];
         tp_spsc_push_commit(&a->ring);
     }
+}
+
+/* udp source: the strategy's own book calls this after a message changed a BBO */
+static void on_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo)
+{
+    app *a = ctx;
+    tp_gw_req out[2];
+    int n = strategy_on_bbo(&a->st, book_name, a->md.book, locate, bbo, a->md.cur_seq,
+                            a->md.cur_itch_ts, a->md.t_rx, out);
+    hand_over(a, out, n);
+}
+
+/* shm source: a BBO event of the feed handler; t_rx = its publish time (no ITCH time) */
+static void on_shm_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo, uint64_t seq,
+                       uint64_t t_pub)
+{
+    app *a = ctx;
+    tp_gw_req out[2];
+    int n = strategy_on_bbo(&a->st, shm_name, &a->shm, locate, bbo, seq, 0, t_pub, out);
+    hand_over(a, out, n);
+}
+
+/* Market data available now: handled (> 0) or none (0). */
+static int md_poll(app *a)
+{
+    if (a->use_shm)
+        return md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
+    return md_rx_poll(&a->md);
 }
 
 static void pin(int cpu, int prio)
@@ -89,9 +129,13 @@ static void *strategy_thread(void *arg)
     app *a = arg;
     pin(a->cpu, a->prio);
     while (!g_stop && !a->done) {
-        if (!md_rx_poll(&a->md) && !a->spin) {
-            struct pollfd pf = {.fd = a->md.fd, .events = POLLIN};
-            poll(&pf, 1, 5);
+        if (!md_poll(a) && !a->spin) {
+            if (a->use_shm) {
+                usleep(20); /* nothing to wait on: the ring has no file descriptor */
+            } else {
+                struct pollfd pf = {.fd = a->md.fd, .events = POLLIN};
+                poll(&pf, 1, 5);
+            }
         }
     }
     return NULL;
@@ -193,9 +237,15 @@ int main(int argc, char **argv)
     memset(&gc.soup.password, 0, sizeof gc.soup.password);
     a.st.sym = (uint16_t)gsym;
     a.gw = &g;
-    if (md_rx_open(&a.md, sc.md_addr, sc.md_port, sc.md_iface_addr, on_bbo, &a, err,
-                   sizeof err) != 0)
+    a.md.fd = -1;
+    a.use_shm = sc.source == STRAT_SRC_SHM;
+    if (a.use_shm) {
+        if (md_shm_open(&a.shm, sc.shm_name, err, sizeof err) != 0)
+            DIE("strategy.source=shm: %s", err);
+    } else if (md_rx_open(&a.md, sc.md_addr, sc.md_port, sc.md_iface_addr, on_bbo, &a, err,
+                          sizeof err) != 0) {
         DIE("%s", err);
+    }
     /* the strategy -> gateway ring: allocated once here, never on the hot path */
     tp_gw_req *slots = calloc(sc.ring_size, sizeof *slots);
     if (!slots || tp_spsc_init(&a.ring, slots, sc.ring_size, sizeof(tp_gw_req)) != 0)
@@ -225,7 +275,14 @@ int main(int argc, char **argv)
                 work = 1;
             }
         } else {
-            work = md_rx_poll(&a.md) > 0;
+            work = md_poll(&a) > 0;
+        }
+        if (a.use_shm && md_shm_state(&a.shm) == TP_STATE_STOPPED) {
+            /* the segment is replaced when tickpath-fh starts again: exit so that the
+             * supervisor restarts us and we attach the new one */
+            fprintf(stderr, "tickpath-strategy: the feed handler stopped (%s)\n", a.shm.path);
+            rc = 5;
+            break;
         }
         tp_soup_cli_state s = tp_gw_poll(&g, now);
         if (s == TP_SOUP_CLI_REJECTED) {
@@ -238,13 +295,14 @@ int main(int argc, char **argv)
         if (!work && !a.spin) {
             struct pollfd pf[2];
             int np = 0;
-            if (!a.threaded)
+            int wait_fd = !a.threaded && !a.use_shm;
+            if (wait_fd)
                 pf[np++] = (struct pollfd){.fd = a.md.fd, .events = POLLIN};
             if (g.soup.io.fd >= 0)
                 pf[np++] = (struct pollfd){.fd = g.soup.io.fd, .events = POLLIN};
-            poll(pf, (nfds_t)np, a.threaded ? 0 : 5);
-            if (a.threaded)
-                usleep(50);
+            poll(pf, (nfds_t)np, wait_fd ? 5 : 0);
+            if (!wait_fd)
+                usleep(a.threaded ? 50 : 20);
         }
     }
     a.done = 1;
@@ -266,18 +324,27 @@ int main(int argc, char **argv)
             fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "
                     "\"ring_full\": %llu, \"threads\": %d, \"md\": {\"packets\": %llu, "
                     "\"messages\": %llu, \"gaps\": %llu, \"dups\": %llu, \"bad_packets\": %llu, "
-                    "\"heartbeats\": %llu}},\n \"gateway\": ",
+                    "\"heartbeats\": %llu}, \"source\": \"%s\", \"shm\": {\"events\": %llu, "
+                    "\"bbo\": %llu, \"trades\": %llu, \"stale\": %llu, \"fresh\": %llu, "
+                    "\"lapped\": %llu, \"lost\": %llu, \"retries\": %llu}},\n \"gateway\": ",
                     mode, (unsigned long long)a.st.bbo_changes, (unsigned long long)a.st.orders,
                     (unsigned long long)a.st.ring_full, a.threaded,
                     (unsigned long long)a.md.st.packets, (unsigned long long)a.md.st.messages,
                     (unsigned long long)a.md.st.gaps, (unsigned long long)a.md.st.dups,
-                    (unsigned long long)a.md.st.bad_packets, (unsigned long long)a.md.st.heartbeats);
+                    (unsigned long long)a.md.st.bad_packets, (unsigned long long)a.md.st.heartbeats,
+                    a.use_shm ? "shm" : "udp", (unsigned long long)a.shm.st.events,
+                    (unsigned long long)a.shm.st.bbo, (unsigned long long)a.shm.st.trades,
+                    (unsigned long long)a.shm.st.stale, (unsigned long long)a.shm.st.fresh,
+                    (unsigned long long)a.shm.st.lapped, (unsigned long long)a.shm.st.lost,
+                    (unsigned long long)a.shm.st.retries);
             tp_gw_write_stats(&g, f);
             fputs("}\n", f);
             fclose(f);
         }
     }
     md_rx_close(&a.md);
+    if (a.use_shm)
+        md_shm_close(&a.shm);
     tp_gw_free(&g);
     free(slots);
     return rc;

@@ -4,12 +4,13 @@
 
 #include "soup/rtclock.h"
 
-int strategy_on_bbo(strategy *s, const tp_book *book, uint16_t locate, const tp_bbo *bbo,
-                    uint64_t seq, uint64_t itch_ts, uint64_t t_rx, tp_gw_req out[2])
+int strategy_on_bbo(strategy *s, strategy_name_fn name_of, const void *name_ctx,
+                    uint16_t locate, const tp_bbo *bbo, uint64_t seq, uint64_t itch_ts,
+                    uint64_t t_rx, tp_gw_req out[2])
 {
     if (s->locate < 0) {
         char name[8];
-        if (!tp_book_symbol(book, locate, name) || memcmp(name, s->symbol, 8) != 0)
+        if (!name_of(name_ctx, locate, name) || memcmp(name, s->symbol, 8) != 0)
             return 0;
         s->locate = locate;
     } else if (locate != (uint16_t)s->locate) {

@@ -28,9 +28,16 @@ typedef struct {
     uint32_t last_bid, last_ask;
 } strategy;
 
+/* The 8-byte space-padded symbol name of `locate` (1), or 0 while it has none: the strategy's
+ * own book (udp source) or the feed handler's (shm source). Only called until the strategy's
+ * symbol is found. */
+typedef int (*strategy_name_fn)(const void *ctx, uint16_t locate, char name[8]);
+
 /* Called on a BBO change of `locate`. Writes up to 2 requests (a 'Q' reference-BBO update
- * and maybe an order) into out; returns how many. */
-int strategy_on_bbo(strategy *s, const tp_book *book, uint16_t locate, const tp_bbo *bbo,
-                    uint64_t seq, uint64_t itch_ts, uint64_t t_rx, tp_gw_req out[2]);
+ * and maybe an order) into out; returns how many. t_rx: when the market data arrived (udp:
+ * after recv(); shm: the feed handler's publish time of the event); itch_ts: 0 if unknown. */
+int strategy_on_bbo(strategy *s, strategy_name_fn name_of, const void *name_ctx,
+                    uint16_t locate, const tp_bbo *bbo, uint64_t seq, uint64_t itch_ts,
+                    uint64_t t_rx, tp_gw_req out[2]);
 
 #endif

@@ -72,8 +72,7 @@ int strategy_config_parse(const tp_kvconf *c, strategy_cfg *s, char *err, size_t
     if (!strcmp(src, "udp"))
         s->source = STRAT_SRC_UDP;
     else if (!strcmp(src, "shm"))
-        FAIL("strategy.source: 'shm' (the feed handler's event ring) is not implemented yet; "
-             "use udp");
+        s->source = STRAT_SRC_SHM;
     else
         FAIL("strategy.source: '%s' is not udp or shm", src);
     const char *sym = tp_kv_str(c, "strategy.symbol");

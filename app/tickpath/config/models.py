@@ -372,8 +372,10 @@ class Strategy(_Model):
         description="take: IOC at the ask below buy_below / at the bid above sell_above; "
         "ping: IOC at the bid every `every` BBO changes (a tick-to-trade probe)"
     )
-    source: Literal["udp"] = Field(
-        default="udp", description="market data: udp (its own MoldUDP64 receiver on line a)"
+    source: Literal["shm", "udp"] = Field(
+        default="shm",
+        description="market data: shm (the feed handler's BBO event ring, segment shm.name) or "
+        "udp (the strategy's own MoldUDP64 receiver on line a, no gap recovery)",
     )
     symbol: str = Field(description="the symbol traded (1-8 of A-Z 0-9 .)")
     size: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(

@@ -1,0 +1,187 @@
+"""tickpath-strategy with `strategy.source=shm`: it reads the BBO event ring of a running
+tickpath-fh and trades on it (no mocks).
+
+tickpath-pub (exchange namespace) sends a generated ITCH day over veth lines A/B to tickpath-fh
+(kernel transport, trader namespace), which publishes BBO events in /dev/shm/tickpath-NAME.
+tickpath-strategy (ping mode) attaches that segment read-only and sends its orders over OUCH to
+tickpath-sim on loopback. Every order must come from a feed-handler BBO event: its trigger
+sequence is a MoldUDP64 sequence of the day, the strategy's own UDP receiver saw nothing, and
+the per-stage timestamps (t_rx = the event's publish time) are carried into the gateway's
+histograms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fh_helpers import (
+    FeedNet,
+    binary,
+    cleanup_shm,
+    fh_config,
+    finish,
+    gen_day,
+    new_net,
+    pub_argv,
+    rr_keys,
+    stats,
+    wait_running,
+)
+from gw_helpers import Login, Sim, write_credentials, write_login
+
+pytestmark = [
+    pytest.mark.netns,
+    pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
+]
+
+DAY_MSGS = 60_000
+EVERY = 10
+SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8",
+         "ouch.store_mb=4")
+
+
+@pytest.fixture
+def net() -> Iterator[FeedNet]:
+    n = new_net()
+    try:
+        yield n
+    finally:
+        n.down()
+
+
+@pytest.fixture
+def login(tmp_path: Path) -> Login:
+    return write_login(tmp_path / "t1.password", "TRADR1", "pw0123")
+
+
+def strategy_argv(tmp_path: Path, login: Login, ouch_port: int, shm_name: str,
+                  *settings: str) -> list[str]:
+    argv = [binary("tickpath-strategy"), "--set", f"ouch.port={ouch_port}", *login.args()]
+    for s in (f"token_file={tmp_path / 's.tokens'}", f"control_file={tmp_path / 's.ctl'}",
+              "strategy.source=shm", f"shm.name={shm_name}", *settings):
+        argv += ["--set", s]
+    return argv
+
+
+def read_events(stream: Any, q: queue.Queue[dict[str, Any]]) -> None:
+    for line in stream:
+        if line.startswith("{"):
+            q.put(json.loads(line))
+
+
+@pytest.mark.parametrize("threads", [1, 0], ids=["strategy+gateway-threads", "one-thread"])
+def test_strategy_orders_come_from_feed_handler_bbo_events(
+    net: FeedNet, tmp_path: Path, login: Login, threads: int
+) -> None:
+    name = f"st{net.tag}"
+    cleanup_shm(name)
+    day = gen_day(tmp_path / "day.bin", DAY_MSGS, symbols=5)  # symbols AAA, BAA, ... EAA
+    exch = write_credentials(tmp_path / "exch.creds", {"TRADR1": "pw0123"})
+    sim = Sim(tmp_path, exch, "flow.rate=0", "symbols=AAA:100.00,BAA:100.00", *SMALL)
+    fh = net.spawn(net.t, [binary("tickpath-fh"), "--config",
+                           str(fh_config(tmp_path, name, "kernel", **rr_keys()))],
+                   tmp_path / "fh.log")
+    strat: subprocess.Popen[str] | None = None
+    try:
+        wait_running(name, fh)
+        strat_stats = tmp_path / "strategy.json"
+        argv = strategy_argv(tmp_path, login, sim.ouch_port, name, "symbols=AAA",
+                             "strategy.symbol=AAA", "strategy.mode=ping",
+                             f"strategy.every={EVERY}", "strategy.size=1",
+                             f"strategy.threads={threads}", "events=1", "risk.throttle_per_s=0",
+                             "risk.max_open_orders=0", "risk.collar_bps=0",
+                             "risk.max_notional_e4=0")
+        strat = subprocess.Popen(
+            [*argv, "--duration", "60", "--stats-json", str(strat_stats)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        events: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=read_events, args=(strat.stdout, events), daemon=True).start()
+        first = events.get(timeout=10)
+        assert first["ev"] == "session" and first["state"] == "up", first
+        pub = net.spawn(net.x, pub_argv(day, "--rate", "50000"), tmp_path / "pub.log")
+        assert finish(pub) == 0, (tmp_path / "pub.log").read_text()
+        assert finish(fh) == 0, (tmp_path / "fh.log").read_text()
+        # the handler stopped (end of session): the strategy notices and exits (status 5) so
+        # that its supervisor restarts it on the next segment
+        assert strat.wait(timeout=30) == 5
+        assert strat.stderr is not None
+        assert "feed handler stopped" in strat.stderr.read()
+        time.sleep(0.2)
+        sim_stats = sim.stop()
+    finally:
+        for p in (strat, sim.proc):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+        cleanup_shm(name)
+    fh_st = stats(tmp_path, name)
+    s = json.loads(strat_stats.read_text())
+    st = s["strategy"]
+    assert st["source"] == "shm"
+    assert st["md"]["packets"] == 0  # its own UDP receiver is not used
+    assert st["shm"]["bbo"] > 0 and st["shm"]["lost"] == 0
+    assert st["shm"]["bbo"] <= fh_st["counters"]["bbo_events"]
+    assert 0 < st["bbo_changes"] <= st["shm"]["bbo"]
+    assert 1 <= st["orders"] <= st["bbo_changes"] // EVERY
+    sent: list[dict[str, Any]] = []
+    while not events.empty():
+        ev = events.get()
+        if ev.get("ev") == "sent":
+            sent.append(ev)
+    assert len(sent) == st["orders"]
+    # every order names the MoldUDP64 message (of this day) whose BBO event triggered it
+    seqs = [ev["trigger_seq"] for ev in sent]
+    assert all(0 < q <= fh_st["counters"]["next_seq"] for q in seqs)
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert all(ev["sym"] == "AAA" and ev["side"] == "B" for ev in sent)
+    # the orders reached the exchange
+    assert sim_stats["ouch"]["enter"] == st["orders"]
+    # per-stage timestamps carried from the event: t_rx = the handler's publish time
+    stages = s["gateway"]["stages_ns"]
+    for k in ("rx_to_book", "book_to_strategy", "strategy_to_risk", "risk_to_send"):
+        assert stages[k]["count"] == st["orders"], k
+    assert stages["wire_to_rx"]["count"] == 0  # no ITCH time in a BBO event
+
+
+@pytest.mark.parametrize("segment", ["absent", "garbage", "truncated"])
+def test_missing_or_malformed_segment_is_a_clear_error(
+    tmp_path: Path, login: Login, segment: str
+) -> None:
+    name = f"stbad{os.getpid()}{segment}"
+    path = Path(f"/dev/shm/tickpath-{name}")
+    if segment == "garbage":
+        path.write_bytes(b"\x01" * 16384)
+    elif segment == "truncated":
+        # a real segment's first page only (a header claiming more than the file holds)
+        from fh_helpers import layout
+
+        hdr = {f["name"]: f for f in layout()["header"]}
+        data = bytearray(8192)
+        data[hdr["magic"]["offset"]:hdr["magic"]["offset"] + 8] = \
+            int(layout()["magic"], 16).to_bytes(8, "little")
+        data[hdr["version"]["offset"]:hdr["version"]["offset"] + 4] = (1).to_bytes(4, "little")
+        data[hdr["header_size"]["offset"]:hdr["header_size"]["offset"] + 4] = \
+            (192).to_bytes(4, "little")
+        data[hdr["total_size"]["offset"]:hdr["total_size"]["offset"] + 8] = \
+            (1 << 24).to_bytes(8, "little")
+        path.write_bytes(bytes(data))
+    try:
+        r = subprocess.run([*strategy_argv(tmp_path, login, 1, name), "--duration", "5"],
+                           capture_output=True, text=True, timeout=30, check=False)
+    finally:
+        path.unlink(missing_ok=True)
+    assert r.returncode == 2
+    expect = {"absent": "is tickpath-fh running with shm.name=",
+              "garbage": "bad magic",
+              "truncated": "does not match the file"}[segment]
+    assert "strategy.source=shm" in r.stderr and expect in r.stderr, r.stderr
