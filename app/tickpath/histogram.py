@@ -184,6 +184,17 @@ class Histogram:
             if theirs is not None:
                 setattr(self, attr, theirs if mine is None else pick(mine, theirs))
 
+    def since(self, older: Histogram) -> Histogram:
+        """What was recorded between `older` (an earlier copy of the same growing histogram)
+        and this one. The window's min and max are not known: its percentiles are bucket
+        high values, never below the true ones."""
+        counts = [new - old for new, old in zip(self.counts, older.counts, strict=True)]
+        if any(c < 0 for c in counts) or self.count < older.count:
+            raise HistogramError("the older histogram has samples this one lacks (not a prefix)")
+        total = None if self.total is None or older.total is None else self.total - older.total
+        return Histogram(counts=counts, count=self.count - older.count, total=total,
+                         overflow=self.overflow - older.overflow)
+
     def percentile(self, p: float) -> int:
         """Value at percentile `p` (0 < p <= 100): see the module docstring."""
         if not (isinstance(p, int | float) and 0 < p <= 100) or isinstance(p, bool):

@@ -144,6 +144,10 @@ def test_live_commands_against_running_handler(net: FeedNet, tmp_path: Path,
         assert second["event_ring"]["write_idx"] > 0
         lat = second["latency_ns"]["kernel.rx_to_book"]
         assert lat["count"] > 0 and lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"]
+        # the window: only what the handler recorded between the two samples
+        win = second["latency_window_ns"]["kernel.rx_to_book"]
+        assert 0 < win["count"] < lat["count"] and win["max"] is None
+        assert win["p50"] <= win["p99"] <= win["p999"]
         assert second["heartbeat_age_s"] is not None and second["heartbeat_age_s"] < 5
 
         # --- live: the full-depth book of a symbol, consistent and ordered

@@ -134,6 +134,28 @@ def test_merge_equals_recording_everything(a: list[int], b: list[int]) -> None:
     assert merged == whole
 
 
+@settings(max_examples=50)
+@given(
+    st.lists(st.integers(0, 10**9), max_size=200),
+    st.lists(st.integers(0, 1 << 40), min_size=1, max_size=200),
+)
+def test_since_is_what_was_recorded_after_the_older_copy(a: list[int], b: list[int]) -> None:
+    older = Histogram.from_values(a)
+    newer = Histogram.from_values(a + b)
+    window = newer.since(older)
+    alone = Histogram.from_values(b)
+    assert window.counts == alone.counts
+    assert (window.count, window.total, window.overflow) == (alone.count, alone.total,
+                                                             alone.overflow)
+    # min/max of the window are unknown: percentiles are bucket highs, never below the truth
+    assert window.min is None and window.max is None
+    for p in (50.0, 99.0, 100.0):
+        assert alone.percentile(p) <= window.percentile(p)
+        assert bucket_index(window.percentile(p)) == bucket_index(alone.percentile(p))
+    with pytest.raises(HistogramError, match="not a prefix"):
+        older.since(newer)
+
+
 def test_overflow_is_clamped_into_last_bucket() -> None:
     hist = Histogram.from_values([5, 1 << 37])
     assert hist.overflow == 1
