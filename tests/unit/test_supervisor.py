@@ -7,6 +7,7 @@ test sends it signals. The real C programs are exercised when `make build` insta
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -547,6 +548,7 @@ def test_check_prints_plan_and_starts_nothing(tmp_path: Path) -> None:
     assert "cpus: 0" in out
     assert "rt_priority: 10" in out
     assert f"command: /bin/false --config {tmp_path}/run/sim.conf" in out
+    assert "--stats-json" not in out
     assert (tmp_path / "run" / "sim.conf").exists()
 
 
@@ -590,8 +592,10 @@ def test_real_simulator_runs_supervised_and_stops_cleanly(tmp_path: Path) -> Non
               flow.rate: 100
         """,
     )
+    stats = tmp_path / "sim.stats.json"
     proc = tickpath_run(
-        "sim", "--config", str(conf), "--run-dir", str(tmp_path / "run")
+        "sim", "--config", str(conf), "--run-dir", str(tmp_path / "run"),
+        "--stats-json", str(stats),
     )
     time.sleep(2)
     if proc.poll() is not None:
@@ -604,3 +608,5 @@ def test_real_simulator_runs_supervised_and_stops_cleanly(tmp_path: Path) -> Non
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert not alive(int(children[0]))
+    # --stats-json reaches the program, which writes its statistics as it exits
+    assert isinstance(json.loads(stats.read_text()), dict)

@@ -69,6 +69,14 @@ def register(subparsers: Any) -> None:
         help="C program to run instead of the component's (tests, experiments)",
     )
     p.add_argument(
+        "--stats-json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the C program writes its counters and latency histograms (JSON) to FILE each "
+        "time it exits; a restart after a crash overwrites it (default: not written)",
+    )
+    p.add_argument(
         "--rt-priority",
         type=int,
         default=0,
@@ -146,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         err.error("%s", exc)
         return 2
-    argv = [str(program), "--config", str(conf), *plan.extra_args]
+    stats = ["--stats-json", str(args.stats_json)] if args.stats_json else []
+    argv = [str(program), "--config", str(conf), *stats, *plan.extra_args]
     problem = password_problem(plan, os.environ)
     if args.check:
         cpus = ",".join(str(c) for c in sorted(plan.cpus)) or "any"
