@@ -82,9 +82,16 @@ def test_lab_thresholds_pass_and_write_the_report() -> None:
         <= cpu["p99_9_us"]
         <= cpu["max_us"]
     )
+    # wire-to-app of the deployed feed handler (AF_XDP) over the window: the lab's simulator
+    # stamps its send time into every ITCH timestamp (tickpath_deploy_wire_stamp)
+    wire = json.loads((REPORTS / "trader1" / run_id / "wire_to_app.json").read_text())
+    assert wire["transport"] == "afxdp" and wire["histogram"] == "afxdp.wire_to_book"
+    assert wire["count"] > 0 and wire["messages_per_s"] > 0
+    assert 0 < wire["p50_us"] <= wire["p90_us"] <= wire["p99_us"] <= wire["p99_9_us"]
     assert os.readlink(REPORTS / "latest") == f"runs/{run_id}"
     summary = (REPORTS / "latest" / "summary.txt").read_text()
     assert "== trader1" in summary and "thresholds: max <= 250000 us" in summary
+    assert "== trader1: wire-to-app (feed handler, afxdp" in summary
     assert len(summary.splitlines()) <= 25
 
 
@@ -94,7 +101,7 @@ def test_absurd_threshold_fails_with_the_numbers() -> None:
         "-e",
         f"tickpath_latency_run_id={run_id}",
         "-e",
-        json.dumps({"tickpath_latency_thresholds": {"jitter_max_us": 1}}),
+        json.dumps({"tickpath_latency_thresholds": {"jitter_max_us": 1, "wire_to_app_p99_us": 0}}),
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-3000:]
@@ -109,6 +116,15 @@ def test_absurd_threshold_fails_with_the_numbers() -> None:
     result = json.loads((REPORTS / "trader1" / run_id / "jitter.json").read_text())
     assert result["cpus"][0]["max_us"] == measured
     assert "BREACH" in (REPORTS / "runs" / run_id / "summary.txt").read_text()
+    # every breached gate is named, the wire-to-app one with its number from the report
+    m = re.search(
+        r"trader1 wire-to-app p99 \(afxdp\) = ([0-9.]+) us exceeds\s+threshold "
+        r"wire_to_app_p99_us = 0 us",
+        re.sub(r"\s+", " ", out),
+    )
+    assert m, out[-3000:]
+    wire = json.loads((REPORTS / "trader1" / run_id / "wire_to_app.json").read_text())
+    assert float(m.group(1)) == wire["p99_us"] > 0
 
 
 def test_bad_threshold_input_is_rejected() -> None:

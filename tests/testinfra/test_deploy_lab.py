@@ -9,6 +9,7 @@ exactly the units whose C program the version carries are running.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,40 @@ def test_lab_feed_handler_takes_the_live_feed(trader1: Any) -> None:
     assert st["rates"]["rx"]["packets_b_per_s"] > 0, st["rates"]
     assert st["rates"]["book"]["messages_per_s"] > 0, st["rates"]
     assert st["unrecovered"] == 0 and st["book_errors"] == 0 and st["wrong_session"] == 0, st
+
+
+def test_lab_strategy_trades_against_exch1(trader1: Any) -> None:
+    """The whole lab pipeline: tickpath-fh (AF_XDP) -> BBO events in shared memory ->
+    tickpath-strategy -> risk checks -> OUCH over SoupBinTCP -> exch1's simulator, and its
+    answers back. The strategy unit writes its statistics as it stops (--stats-json)."""
+    if not (starts_service("trader1", "fh") and starts_service("trader1", "strategy")):
+        pytest.skip("the lab inventory leaves tickpath-fh or tickpath-strategy stopped")
+    cfg = yaml.safe_load(trader1.file("/etc/tickpath/tickpath.yaml").content_string)
+    stats_path = "/var/lib/tickpath/strategy.stats.json"
+    trader1.run(f"rm -f {stats_path}")
+    assert trader1.run("systemctl restart tickpath-strategy").rc == 0
+    try:
+        # ping mode: one order every `every` BBO changes of the symbol; exch1's flow moves it
+        # many times a second, so 20 s gives dozens of orders even on a busy machine
+        time.sleep(20)
+        assert trader1.run("systemctl is-active tickpath-strategy").stdout.strip() == "active"
+        assert trader1.run("systemctl stop tickpath-strategy").rc == 0
+        st = json.loads(trader1.file(stats_path).content_string)
+    finally:
+        trader1.run("systemctl start tickpath-strategy")
+    strategy, gateway = st["strategy"], st["gateway"]
+    assert strategy["source"] == "shm" and strategy["mode"] == cfg["strategy"]["mode"]
+    # market data came from the feed handler's event ring, without loss
+    assert strategy["shm"]["bbo"] > 0 and strategy["bbo_changes"] > 0, strategy
+    assert strategy["shm"]["lost"] == 0, strategy
+    # orders were triggered by it, passed the risk checks, and the exchange answered each
+    assert strategy["orders"] >= 1, strategy
+    assert strategy["orders"] <= strategy["bbo_changes"] // cfg["strategy"]["every"] + 1
+    orders = gateway["orders"]
+    assert gateway["session"]["logins"] >= 1 and gateway["session"]["rejects"] == 0, gateway
+    assert orders["sent"] == strategy["orders"] >= 1, orders
+    assert orders["accepted"] >= 1 and orders["rejected"] == 0, orders
+    assert sum(gateway["risk"]["rejects"].values()) == 0, gateway["risk"]
+    # an IOC buy at the bid does not cross: the exchange cancels it, no position is left
+    assert orders["canceled"] >= 1 and orders["executions"] == 0, orders
+    assert gateway["stages_ns"]["send_to_ack"]["count"] >= 1

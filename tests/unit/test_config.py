@@ -88,6 +88,7 @@ afxdp.queue=2
 afxdp.mode=native
 afxdp.zerocopy=1
 session=NASDAQ0001
+latency.wire_stamp=0
 line.a.iface=feed-a
 line.a.group=239.100.1.1
 line.a.port=26400
@@ -526,6 +527,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "listed twice",
     ),
     ("section-not-map", {"ring": [1, 2]}, "ring", "expected a mapping"),
+    ("wire-stamp-not-bool", {"feed.wire_stamp": "yes"}, "feed.wire_stamp", "boolean"),
 ]
 
 
@@ -636,6 +638,12 @@ def _kv(text: str) -> dict[str, str]:
         line.split("=", 1) for line in text.splitlines() if line and line[0] != "#"
     ]
     return {k: v for k, v in pairs}
+
+
+def test_render_wire_stamp() -> None:
+    cfg, issues = validate_text(yaml.safe_dump(mutate({"feed.wire_stamp": True})), HOST)
+    assert cfg is not None, issues
+    assert _kv(render(cfg)["fh.conf"])["latency.wire_stamp"] == "1"
 
 
 def test_render_transport_specific_keys() -> None:

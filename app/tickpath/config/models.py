@@ -113,6 +113,13 @@ class Feed(_Model):
     lines: list[Line] = Field(min_length=1, max_length=2, description="line a, then line b")
     rerequest: Endpoint = Field(description="MoldUDP64 re-request server (unicast UDP)")
     snapshot: Endpoint = Field(description="snapshot server (SoupBinTCP)")
+    wire_stamp: Annotated[bool, Field(strict=True)] = Field(
+        default=False,
+        description="the ITCH timestamps carry the sender's send time (the lab simulator and "
+        "publisher do): the handler fills its wire-to-app histogram from them. On an exchange "
+        "feed they are the exchange's event time, so the same histogram is exchange-to-app "
+        "and means something only on a PTP-synchronised clock",
+    )
 
     @field_validator("session", mode="before")
     @classmethod

@@ -77,6 +77,7 @@ def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
     elif t.kind == "onload":
         pairs.append(("onload.profile", t.onload.profile if t.onload else "latency"))
     pairs.append(("session", cfg.feed.session))
+    pairs.append(("latency.wire_stamp", cfg.feed.wire_stamp))
     for line in cfg.feed.lines:
         p = f"line.{line.name}"
         pairs += [

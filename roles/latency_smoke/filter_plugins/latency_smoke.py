@@ -27,6 +27,60 @@ def tickpath_latency_jitter_gates(
     return gates
 
 
+def tickpath_latency_wire_to_app(status: dict[str, Any], window_s: int) -> dict[str, Any]:
+    """The wire-to-app result from a `tickpath status --json` document: the transport's
+    wire_to_book histogram over the sample window, in microseconds (ceil: a bucket's high value
+    in ns never rounds below the truth)."""
+    transport = status["transport"]
+    name = f"{transport}.wire_to_book"
+    window = status.get("latency_window_ns", {}).get(name)
+    since_start = status.get("latency_ns", {}).get(name)
+    result: dict[str, Any] = {
+        "transport": transport,
+        "histogram": name,
+        "window_s": window_s,
+        "sample_interval_s": status["sample_interval_s"],
+        "messages_per_s": status["rates"]["book"]["messages_per_s"],
+        "messages": round(status["rates"]["book"]["messages_per_s"] * status["sample_interval_s"]),
+        "count": window["count"] if window else 0,
+        "since_start_count": since_start["count"] if since_start else 0,
+        "since_start_max_us": _us(since_start["max"]) if since_start else None,
+    }
+    for key in ("p50", "p90", "p99", "p999"):
+        result[f"{key}_us" if key != "p999" else "p99_9_us"] = _us(window[key]) if window else None
+    return result
+
+
+def _us(ns: int | None) -> float | None:
+    return None if ns is None else round(ns / 1000.0, 1)
+
+
+def tickpath_latency_wire_to_app_gates(
+    result: dict[str, Any], thresholds: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Gates of the wire-to-app result: one per configured threshold (p50, p99)."""
+    gates = []
+    for name, key, label in (
+        ("wire_to_app_p50_us", "p50_us", "p50"),
+        ("wire_to_app_p99_us", "p99_us", "p99"),
+    ):
+        if thresholds.get(name) is None:
+            continue
+        gates.append(
+            {
+                "name": name,
+                "what": f"wire-to-app {label} ({result['transport']})",
+                "measured": result[key],
+                "threshold": thresholds[name],
+            }
+        )
+    return gates
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"tickpath_latency_jitter_gates": tickpath_latency_jitter_gates}
+        return {
+            "tickpath_latency_jitter_gates": tickpath_latency_jitter_gates,
+            "tickpath_latency_wire_to_app": tickpath_latency_wire_to_app,
+            "tickpath_latency_wire_to_app_gates": tickpath_latency_wire_to_app_gates,
+        }
