@@ -43,6 +43,9 @@ def test_version_layout(request: pytest.FixtureRequest, name: str) -> None:
     assert out.rc == 0 and out.stdout.startswith("tickpath "), out.stderr
     user = host.user("tickpath")
     assert user.shell == "/usr/sbin/nologin" and user.home == "/var/lib/tickpath"
+    # the service's home stays its own (token and stats files), whatever role ran after deploy
+    home = host.file("/var/lib/tickpath")
+    assert (home.user, home.group, home.mode) == ("tickpath", "tickpath", 0o750)
 
 
 def test_trader_config_valid_for_this_host(trader1: Any) -> None:
