@@ -5,26 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 
+def _gates(
+    result: dict[str, Any],
+    thresholds: dict[str, Any],
+    specs: tuple[tuple[str, str, str], ...],
+    what: str,
+) -> list[dict[str, Any]]:
+    """One gate per (threshold name, result key, label) whose threshold is set; `what` names
+    the measurement with a {label} placeholder."""
+    return [
+        {
+            "name": name,
+            "what": what.format(label=label),
+            "measured": result[key],
+            "threshold": thresholds[name],
+        }
+        for name, key, label in specs
+        if thresholds.get(name) is not None
+    ]
+
+
 def tickpath_latency_jitter_gates(
     cpu: dict[str, Any], thresholds: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Gates of one CPU's jitter result: one per configured threshold (max, p99)."""
-    gates = []
-    for name, key, label in (
-        ("jitter_max_us", "max_us", "max"),
-        ("jitter_p99_us", "p99_us", "p99"),
-    ):
-        if thresholds.get(name) is None:
-            continue
-        gates.append(
-            {
-                "name": name,
-                "what": f"jitter {label} on cpu {cpu['cpu']}",
-                "measured": cpu[key],
-                "threshold": thresholds[name],
-            }
-        )
-    return gates
+    specs = (("jitter_max_us", "max_us", "max"), ("jitter_p99_us", "p99_us", "p99"))
+    return _gates(cpu, thresholds, specs, f"jitter {{label}} on cpu {cpu['cpu']}")
 
 
 def tickpath_latency_wire_to_app(status: dict[str, Any], window_s: int) -> dict[str, Any]:
@@ -59,22 +65,8 @@ def tickpath_latency_wire_to_app_gates(
     result: dict[str, Any], thresholds: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Gates of the wire-to-app result: one per configured threshold (p50, p99)."""
-    gates = []
-    for name, key, label in (
-        ("wire_to_app_p50_us", "p50_us", "p50"),
-        ("wire_to_app_p99_us", "p99_us", "p99"),
-    ):
-        if thresholds.get(name) is None:
-            continue
-        gates.append(
-            {
-                "name": name,
-                "what": f"wire-to-app {label} ({result['transport']})",
-                "measured": result[key],
-                "threshold": thresholds[name],
-            }
-        )
-    return gates
+    specs = (("wire_to_app_p50_us", "p50_us", "p50"), ("wire_to_app_p99_us", "p99_us", "p99"))
+    return _gates(result, thresholds, specs, f"wire-to-app {{label}} ({result['transport']})")
 
 
 class FilterModule:
