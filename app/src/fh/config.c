@@ -285,6 +285,15 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
         return set_str(c->stats_json, sizeof c->stats_json, key, v, err, errlen);
     if (!strcmp(key, "expect_end_of_session"))
         return set_bool(&c->expect_end_of_session, key, v, err, errlen);
+    if (!strcmp(key, "feed.format")) {
+        if (!strcmp(v, "itch"))
+            c->feed_snapshot = 0;
+        else if (!strcmp(v, "snapshot"))
+            c->feed_snapshot = 1;
+        else
+            FAIL("feed.format: '%s' is not itch or snapshot", v);
+        return 0;
+    }
     if (!strcmp(key, "latency.wire_stamp"))
         return set_bool(&c->wire_stamp, key, v, err, errlen);
     FAIL("unknown key '%s'", key);

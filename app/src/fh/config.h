@@ -45,6 +45,8 @@ typedef struct {
     uint32_t duration_s;     /* 0 = until a signal (or end of session when expected) */
     int expect_end_of_session;
     int wire_stamp;          /* latency.wire_stamp: 1 = ITCH timestamps carry send time */
+    int feed_snapshot;       /* feed.format: itch (0) | snapshot (1): the simulator's full top-N
+                                snapshot messages (itch/snapshot_msg.h), the traditional feed */
     uint32_t book_max_orders, book_max_levels; /* 0 = the book's defaults */
     char stats_json[256];    /* exit statistics file ("" = none) */
     uint32_t linger_ms;      /* with expect_end_of_session: wait this long for a late gap fill */

@@ -106,15 +106,42 @@ static void trade(tp_engine *e, const uint8_t *m, size_t len)
     tp_engine_emit(e, &ev);
 }
 
+/* The traditional feed: a symbol's whole top N replaces what the receiver held. All of it is
+ * byte-swapped and copied (what a snapshot consumer must do before it can compare anything);
+ * a BBO event only when the top changed, as for ITCH. */
+static void apply_snapshot(tp_engine *e, const uint8_t *m, size_t len)
+{
+    uint16_t locate = len >= 3 ? tp_be16(m + 1) : 0;
+    tp_snap_levels *lv = &e->snap_books[locate];
+    uint32_t bp = lv->price[TP_BID][0], bs = lv->shares[TP_BID][0];
+    uint32_t ap = lv->price[TP_ASK][0], as = lv->shares[TP_ASK][0];
+    if (tp_snap_decode(m, len, &locate, lv) != 0) {
+        e->snap_bad++;
+        e->ctr->book_errors++;
+        return;
+    }
+    e->snap_updates++;
+    if (lv->price[TP_BID][0] != bp || lv->shares[TP_BID][0] != bs ||
+        lv->price[TP_ASK][0] != ap || lv->shares[TP_ASK][0] != as) {
+        tp_bbo b = {.bid_price = lv->price[TP_BID][0], .ask_price = lv->price[TP_ASK][0],
+                    .bid_shares = lv->shares[TP_BID][0], .ask_shares = lv->shares[TP_ASK][0]};
+        tp_engine_on_bbo(e, locate, &b);
+    }
+}
+
 static void apply(void *ctx, uint64_t seq, const uint8_t *m, size_t len, int live)
 {
     tp_engine *e = ctx;
     e->cur_seq = seq;
     if (TP_UNLIKELY(m[0] == 'E' || m[0] == 'C' || m[0] == 'P'))
         trade(e, m, len);
-    tp_apply_status st = tp_book_apply(e->book, m, len);
-    if (TP_UNLIKELY(st >= TP_APPLY_ERRORS))
-        e->ctr->book_errors++;
+    if (m[0] == TP_SNAP_TYPE && e->snap_books) {
+        apply_snapshot(e, m, len);
+    } else {
+        tp_apply_status st = tp_book_apply(e->book, m, len);
+        if (TP_UNLIKELY(st >= TP_APPLY_ERRORS))
+            e->ctr->book_errors++;
+    }
     if (live) {
         e->cur_live++;
         /* wire-to-app is stamped when this message has been applied, not after the whole

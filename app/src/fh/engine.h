@@ -11,6 +11,7 @@
 #include "book/book.h"
 #include "itch/itch.h"
 #include "fh/config.h"
+#include "itch/snapshot_msg.h"
 #include "fh/transport.h"
 #include "mold/mold.h"
 #include "mold/seq.h"
@@ -58,6 +59,10 @@ struct tp_engine {
     /* snapshot */
     struct sockaddr_in snap_addr;
     tp_snapshot_client *snap;
+    /* feed.format=snapshot: each symbol's last full top-N snapshot (TP_BOOK_MAX_LOCATES
+     * entries, allocated before start); the counters are engine-local (stats file only). */
+    tp_snap_levels *snap_books;
+    uint64_t snap_updates, snap_bad;
     int snap_pending;
     uint64_t snap_resume;
     int snap_failed;

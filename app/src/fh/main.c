@@ -240,6 +240,9 @@ static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, do
     fprintf(f, "{\"transport\": \"%s\", \"mode\": \"%s\", \"seconds\": %.3f, \"shm\": \"%s\", ",
             tp_transport_name(c->transport), c->pipeline ? "pipeline" : "rtc", secs,
             e->shm->path);
+    fprintf(f, "\"feed_format\": \"%s\", \"snapshot\": {\"updates\": %llu, \"bad\": %llu}, ",
+            c->feed_snapshot ? "snapshot" : "itch", (unsigned long long)e->snap_updates,
+            (unsigned long long)e->snap_bad);
     fprintf(f, "\"next_seq\": %llu, \"high_seq\": %llu, \"ended\": %d, \"end_seq\": %llu, "
                "\"unrecovered\": %llu, \"complete\": %s, ",
             (unsigned long long)s->next, (unsigned long long)s->high, s->ended,
@@ -407,6 +410,11 @@ int main(int argc, char **argv)
     }
     if (tp_engine_init(&eng, &cfg, &shm, book, window, snap, err, sizeof err)) {
         fprintf(stderr, "tickpath-fh: %s\n", err);
+        return 1;
+    }
+    if (cfg.feed_snapshot &&
+        !(eng.snap_books = map_anon((size_t)TP_BOOK_MAX_LOCATES * sizeof(tp_snap_levels)))) {
+        fprintf(stderr, "tickpath-fh: cannot allocate the snapshot books\n");
         return 1;
     }
     tp_transport *t = NULL;

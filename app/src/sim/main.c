@@ -13,7 +13,7 @@
 
 #include "gw/kvconf.h"
 #include "gw/secret_file.h"
-#include "sim/snapshot_msg.h"
+#include "itch/snapshot_msg.h"
 #include "sim/snapshot_srv.h"
 #include "sim/venue.h"
 #include "soup/rtclock.h"

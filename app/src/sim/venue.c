@@ -8,7 +8,7 @@
 #include "gw/hist_json.h"
 #include "itch/encode.h"
 #include "ouch/ouch.h"
-#include "sim/snapshot_msg.h"
+#include "itch/snapshot_msg.h"
 #include "sim/token_ref.h"
 #include "soup/rtclock.h"
 

@@ -32,6 +32,11 @@ int main(void)
     CHECK_EQ(tp_fh_config_check(&c, err, sizeof err), 0);
     CHECK_EQ(tp_fh_config_set_kv(&c, "transport=kernel-blocking", err, sizeof err), 0);
     CHECK_EQ(c.transport, TP_TR_KERNEL_BLOCKING);
+    CHECK_EQ(c.feed_snapshot, 0);
+    CHECK_EQ(tp_fh_config_set_kv(&c, "feed.format=snapshot", err, sizeof err), 0);
+    CHECK_EQ(c.feed_snapshot, 1);
+    CHECK_EQ(tp_fh_config_set_kv(&c, "feed.format=itch", err, sizeof err), 0);
+    CHECK_EQ(c.feed_snapshot, 0);
     /* bad values */
     const char *bad[] = {
         "transport=tcp", "line.a.group=10.0.0.1", "line.a.port=0", "line.a.port=70000",
@@ -39,6 +44,7 @@ int main(void)
         "rt_priority=100", "afxdp.mode=turbo", "expect_end_of_session=maybe", "novalue",
         "line.c.iface=x", "duration_s=-1", "format=2", "program=gw", "ring.slot_size=128",
         "line.a.source=239.1.1.1", "line.a.source=nowhere", "shm.hugepages=2",
+        "feed.format=fast", "feed.format=",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;

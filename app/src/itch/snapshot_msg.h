@@ -14,8 +14,8 @@
  *     20+8N   N ask levels, best first: Price u32, Shares u32
  * Total 20 + 16 N bytes (180 for N = 10). Empty levels are price 0, shares 0.
  */
-#ifndef TP_SIM_SNAPSHOT_MSG_H
-#define TP_SIM_SNAPSHOT_MSG_H
+#ifndef TP_ITCH_SNAPSHOT_MSG_H
+#define TP_ITCH_SNAPSHOT_MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
