@@ -49,9 +49,13 @@ for p in tickpath-fh tickpath-pub tickpath-gen tickpath-bench-ring; do
 done
 # two SCHED_FIFO spinners stall 50 ms/s unless RT throttling is off; restored on exit
 if [[ $rt == 1 ]]; then echo -1 > /proc/sys/kernel/sched_rt_runtime_us; fi
-# no deep C-states while measuring: the request holds while fd 9 is open (closed on exit)
-if exec 9> /dev/cpu_dma_latency 2>/dev/null; then printf '\x00\x00\x00\x00' >&9; else
-    echo "fh bench: /dev/cpu_dma_latency not writable (continuing)" >&2; fi
+# no deep C-states while measuring: the request holds while fd 9 is open (closed on exit).
+# Taken after the untuned baseline (below), which runs as an untuned host would.
+hold_cstates() {
+    if exec 9> /dev/cpu_dma_latency 2>/dev/null; then printf '\x00\x00\x00\x00' >&9; else
+        echo "fh bench: /dev/cpu_dma_latency not writable (continuing)" >&2; fi
+}
+untuned=0
 
 ip netns add "$X"; ip netns add "$T"
 for ns in "$X" "$T"; do ip -n "$ns" link set lo up; done
@@ -96,7 +100,7 @@ latency.wire_stamp=true
 cpu.rx=1
 stats_json=$work/$name.stats.json
 EOC
-    [[ $rt == 1 ]] && echo "rt_priority=50" >> "$work/$name.conf"
+    [[ $rt == 1 && $untuned == 0 ]] && echo "rt_priority=50" >> "$work/$name.conf"
     for kv in "$@"; do echo "$kv" >> "$work/$name.conf"; done
 }
 
@@ -106,7 +110,7 @@ pub() { # rate extra...
     # is not starved): else, on a loaded cpu 0, it is preempted between its send stamp and
     # the veth delivery (softirq in its own context) and wire_to_book measures the scheduler
     local rtp=()
-    [[ $rt == 1 && $r != 0 && $day == "$work/lat.bin" ]] && rtp=(chrt -f 10)
+    [[ $rt == 1 && $untuned == 0 && $r != 0 && $day == "$work/lat.bin" ]] && rtp=(chrt -f 10)
     nsenter --net=/run/netns/"$X" taskset -c 0 "${rtp[@]}" "$bin/tickpath-pub" --file "$day" \
         --iface-a feed-a --src-a 198.19.1.1 --group-a 239.100.1.1 --port-a 26400 \
         --iface-b feed-b --src-b 198.19.2.1 --group-b 239.100.2.1 --port-b 26401 \
@@ -158,12 +162,24 @@ EOP
 echo "== latency: $msgs msgs, 1 msg/packet, $rate packets/s over veth (A+B), rtc, us"
 echo "   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-18s %-13s %9s %8s %8s %8s %8s %9s\n' transport hist count p50 p90 p99 p99.9 max
+# The traditional stack's baseline: blocking socket, SCHED_OTHER, deep C-states allowed (no
+# /dev/cpu_dma_latency request), the handler still on cpu 1: a host nobody tuned. The rows
+# after it are tuned (SCHED_FIFO, C-states held at 0): kernel-blocking there shows what
+# tuning alone buys a blocking socket.
+if [[ " $transports " == *" kernel-blocking "* ]]; then
+    untuned=1
+    run_one kb-untuned kernel-blocking "$rate" -- --max-msgs 1
+    row "kernel-blocking*" "$work/kb-untuned.stats.json"
+    untuned=0
+fi
+hold_cstates
 for tr in $transports; do
     extra=()
     [[ $tr == dpdk ]] && extra=("dpdk.eal=--no-huge -m 512 --no-pci --log-level=4 --file-prefix=tpfhb$tag --vdev=net_af_packet0,iface=feed-a --vdev=net_af_packet1,iface=feed-b")
     run_one "$tr" "$tr" "$rate" "${extra[@]}" -- --max-msgs 1
     row "$tr" "$work/$tr.stats.json"
 done
+echo "   * untuned: SCHED_OTHER, no C-state hold (the traditional stack's host); the others tuned"
 
 day=$work/tput.bin
 echo
