@@ -5,7 +5,9 @@
 # the send time of the triggering packet. Prints tick-to-trade p50/p90/p99/p99.9/max, the
 # gateway's per-stage budget and the risk check cost.
 #
-# Usage: app/bench/gw/run.sh [SECONDS] [FLOW_RATE]     (env TICKPATH_BINDIR, SPIN=0|1, SIM_RT=prio)
+# Usage: app/bench/gw/run.sh [SECONDS] [FLOW_RATE]     (env TICKPATH_BINDIR, SPIN=0|1, SIM_RT=prio,
+#        EVERY=n: with 1, a packet holding two BBO changes queues the second order behind the
+#        first one's send(), ~5 us on loopback TCP: that shows in rx_to_book and the p99)
 # Sets kernel.sched_rt_runtime_us=-1 for the run (a SCHED_FIFO spinner would otherwise be
 # throttled 50 ms/s) and restores it on exit. Only the strategy (the host under test) runs
 # SCHED_FIFO: the simulator spins under SCHED_OTHER (SIM_RT=0). With both vCPUs held by FIFO
@@ -16,6 +18,7 @@ SECS=${1:-10}
 RATE=${2:-5000}
 SPIN=${SPIN:-1}
 SIM_RT=${SIM_RT:-0}
+EVERY=${EVERY:-1}   # the ping strategy orders on every EVERY-th BBO change
 BIN=${TICKPATH_BINDIR:-$(cd "$(dirname "$0")/../../.." && pwd)/.venv/bin}
 WORK=$(mktemp -d /tmp/tickpath-bench-gw.XXXXXX)
 NCPU=$(nproc)
@@ -51,7 +54,7 @@ for _ in $(seq 50); do grep -q ready "$WORK/sim.out" 2>/dev/null && break; sleep
 "$BIN/tickpath-strategy" --set ouch.port="$OUCH_PORT" \
     --set ouch.user=BENCH1 --set ouch.password.file="$WORK/password" \
     --set token_file="$WORK/tokens" --set control_file="$WORK/ctl" \
-    --set strategy.mode=ping --set strategy.every=1 --set strategy.threads=0 \
+    --set strategy.mode=ping --set strategy.every="$EVERY" --set strategy.threads=0 \
     --set strategy.md_addr=127.0.0.1 --set strategy.md_port="$MD_PORT" \
     --set risk.throttle_per_s=1000000 --set risk.throttle_burst=1000000 \
     --set risk.max_open_orders=0 --set spin="$SPIN" --set cpu="$STRAT_CPU" --set rt_priority=10 \
@@ -63,14 +66,14 @@ wait "${PIDS[0]}" || { cat "$WORK/sim.err" >&2; exit 1; }
 PIDS=()
 RISK=$("$BIN/tickpath-bench-risk" 20000000 --json)
 
-python3 - "$WORK/sim.json" "$WORK/strategy.json" "$RISK" "$SECS" "$RATE" "$SPIN" <<'PY'
+python3 - "$WORK/sim.json" "$WORK/strategy.json" "$RISK" "$SECS" "$RATE" "$SPIN" "$EVERY" <<'PY'
 import json, sys
 sim = json.load(open(sys.argv[1])); st = json.load(open(sys.argv[2])); risk = json.loads(sys.argv[3])
-secs, rate, spin = sys.argv[4], sys.argv[5], sys.argv[6]
+secs, rate, spin, every = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 h = sim["tick_to_trade"]["hist"]
 us = lambda ns: f"{ns / 1000:9.1f}"
 print(f"tick-to-trade on loopback, {secs} s, flow {rate} orders/s, spin={spin} "
-      f"(sim on CPU 0, strategy+gateway on CPU 1), CLOCK_REALTIME")
+      f"(sim on CPU 0, strategy+gateway on CPU 1), ping every {every} BBO change(s), CLOCK_REALTIME")
 print(f"{'metric':28} {'p50 us':>9} {'p90 us':>9} {'p99 us':>9} {'p99.9 us':>9} {'max us':>9} {'n':>8}")
 def row(name, x):
     print(f"{name:28} {us(x['p50'])} {us(x['p90'])} {us(x['p99'])} {us(x['p99_9'])} {us(x['max'])} {x['count']:8d}")
