@@ -19,14 +19,21 @@ def has(host: Any, path: str, pattern: str) -> bool:
 
 
 def test_trader1_afxdp_runtime(trader1: Any) -> None:
+    """roles/afxdp: runtime packages, account, bpffs for the service group; no XDP object (the
+    feed handler embeds its program) and no capability drop-in (tickpath_deploy grants the
+    tickpath-fh unit's capabilities; test_afxdp_lab.py checks the running unit)."""
     for pkg in ("libxdp1", "libbpf1", "xdp-tools"):
         assert trader1.package(pkg).is_installed
-    assert trader1.file("/usr/lib/tickpath/xdp/tickpath_xdp.o").is_file
     user = trader1.user("tickpath")
     assert user.exists and user.shell == "/usr/sbin/nologin"
-    dropin = "/etc/systemd/system/tickpath-feed-handler.service.d/10-tickpath-afxdp.conf"
-    assert has(trader1, dropin, r"^AmbientCapabilities=.*CAP_NET_ADMIN.*CAP_BPF")
     assert trader1.service("tickpath-bpffs.service").is_enabled
+    bpffs = trader1.mount_point("/sys/fs/bpf")
+    assert bpffs.exists and bpffs.filesystem == "bpf"  # the lab hosts are privileged: rw /sys
+    root = trader1.file("/sys/fs/bpf")
+    assert (root.group, root.mode) == ("tickpath", 0o1770)
+    assert not trader1.file("/usr/lib/tickpath/xdp").exists
+    assert not trader1.file("/etc/systemd/system/tickpath-feed-handler.service.d").exists
+    assert not trader1.file("/etc/systemd/system/tickpath-fh.service.d/10-tickpath-afxdp.conf").exists
 
 
 def test_trader1_no_dpdk_no_onload(trader1: Any) -> None:

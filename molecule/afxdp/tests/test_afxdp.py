@@ -1,16 +1,33 @@
-"""Verify roles/afxdp on a privileged systemd test host: packages, account, bpffs, drop-ins,
-and that the installed XDP program really attaches to (and detaches from) a veth pair with only
-the capabilities the role grants to the service user."""
+"""Verify roles/afxdp on a privileged systemd test host: packages, account, bpffs usable by the
+service user (and only by its group), and what the role no longer installs: no XDP object (the
+feed handler embeds its program) and no capability drop-in (tickpath_deploy grants the feed
+handler's capabilities in its unit). prepare.yml planted the old role's files; they must be gone."""
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-PROGRAM = "/usr/lib/tickpath/xdp/tickpath_xdp.o"
-DROPIN = "/etc/systemd/system/tickpath-feed-handler.service.d/10-tickpath-afxdp.conf"
-CAPS = "CAP_NET_ADMIN CAP_NET_RAW CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_ADMIN"
+BPFFS = "/sys/fs/bpf"
+PIN_SCRIPT = "/usr/local/lib/tp-molecule-bpf-pin.py"
+# Create a one-slot BPF array map and pin it at argv[1] (x86_64 bpf(2): BPF_MAP_CREATE, BPF_OBJ_PIN)
+# without bpftool or a compiler. Exit 0 pinned, 2 map not created, 3 pin refused.
+PIN_PY = r"""
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr.ljust(128, b"\0"), 128)
+    return libc.syscall(321, cmd, buf, 128)
+fd = bpf(0, struct.pack("IIII", 2, 4, 4, 1))
+if fd < 0:
+    print("map create:", os.strerror(ctypes.get_errno())); sys.exit(2)
+path = ctypes.create_string_buffer(sys.argv[1].encode())
+if bpf(6, struct.pack("QII", ctypes.addressof(path), fd, 0)) < 0:
+    print("pin:", os.strerror(ctypes.get_errno())); sys.exit(3)
+"""
 
 
 @pytest.mark.parametrize("pkg", ["libxdp1", "libbpf1", "xdp-tools"])
@@ -28,77 +45,54 @@ def test_service_account(host: Any) -> None:
 
 
 def test_bpffs_mounted_for_service_group(host: Any) -> None:
-    mount = host.mount_point("/sys/fs/bpf")
+    mount = host.mount_point(BPFFS)
     assert mount.exists
     assert mount.filesystem == "bpf"
-    root = host.file("/sys/fs/bpf")
+    root = host.file(BPFFS)
     assert root.group == "tickpath"
     assert root.mode == 0o1770
     assert host.service("tickpath-bpffs.service").is_enabled
     assert host.service("tickpath-bpffs.service").is_running  # oneshot, RemainAfterExit
 
 
-def test_program_installed_with_xdp_section(host: Any) -> None:
-    obj = host.file(PROGRAM)
-    assert obj.is_file
-    assert obj.mode == 0o644
-    # ELF, eBPF machine (0xf7 at e_machine, offset 18)
-    head = host.check_output(f"od -An -tx1 -N20 {PROGRAM}").split()
-    assert head[:4] == ["7f", "45", "4c", "46"]
-    assert head[18] == "f7"
-
-
-def test_capability_dropin(host: Any) -> None:
-    dropin = host.file(DROPIN)
-    assert dropin.is_file
-    assert dropin.contains(f"^AmbientCapabilities={CAPS}$")
-    assert dropin.contains("^LimitMEMLOCK=infinity$")
-
-
-def _as_service_user(host: Any, caps: str, cmd: str) -> Any:
-    return host.run(
-        "systemd-run --quiet --wait --pipe --collect -p User=tickpath "
-        f"-p 'AmbientCapabilities={caps}' -p LimitMEMLOCK=infinity {cmd}"
+def test_old_program_and_dropin_removed(host: Any) -> None:
+    assert not host.file("/usr/lib/tickpath/xdp").exists
+    assert not host.file("/etc/systemd/system/tickpath-feed-handler.service.d").exists
+    # no capability drop-in for any unit: capabilities belong to the deploy role's units
+    found = host.check_output(
+        "find /etc/systemd/system -path '*.service.d/*' -name '*afxdp*' -print"
     )
+    assert found == ""
+    assert host.check_output(
+        "grep -rlE '^(Ambient|CapabilityBounding)' /etc/systemd/system || true"
+    ) == ""
 
 
 @pytest.fixture()
-def veth(host: Any) -> Any:
-    host.run("ip link del tpx0")
-    host.check_output("ip link add tpx0 type veth peer name tpx1")
-    host.check_output("ip link set tpx0 up && ip link set tpx1 up")
-    yield "tpx0"
-    host.run("ip link del tpx0")
+def pin_script(host: Any) -> Iterator[str]:
+    host.check_output(f"printf %s {shlex.quote(PIN_PY)} > {PIN_SCRIPT} && chmod 0644 {PIN_SCRIPT}")
+    yield PIN_SCRIPT
+    host.run(f"rm -f {PIN_SCRIPT} {BPFFS}/tp-molecule-*")
 
 
-def test_service_user_loads_and_unloads_program(host: Any, veth: str) -> None:
-    load = _as_service_user(host, CAPS, f"ip link set dev {veth} xdp obj {PROGRAM} sec xdp")
-    assert load.rc == 0, load.stderr
-    shown = host.check_output(f"ip -d link show {veth}")
-    assert "prog/xdp" in shown and "tickpath_xdp" in shown
-    unload = _as_service_user(host, CAPS, f"ip link set dev {veth} xdp off")
-    assert unload.rc == 0, unload.stderr
-    assert "prog/xdp" not in host.check_output(f"ip -d link show {veth}")
+def _pin_as(host: Any, user: str, name: str) -> Any:
+    # CAP_BPF only: map creation needs it (unprivileged BPF is off); the pin itself is decided
+    # by the bpffs root's permissions alone.
+    return host.run(
+        f"systemd-run --quiet --wait --pipe --collect -p User={user} "
+        f"-p AmbientCapabilities=CAP_BPF /usr/bin/python3 {PIN_SCRIPT} {BPFFS}/{name}"
+    )
 
 
-def test_service_user_without_capabilities_cannot_attach(host: Any, veth: str) -> None:
-    load = _as_service_user(host, "", f"ip link set dev {veth} xdp obj {PROGRAM} sec xdp")
-    assert load.rc != 0
-    assert "prog/xdp" not in host.check_output(f"ip -d link show {veth}")
+def test_service_user_can_pin_in_bpffs(host: Any, pin_script: str) -> None:
+    pinned = _pin_as(host, "tickpath", "tp-molecule-tickpath")
+    assert pinned.rc == 0, pinned.stdout + pinned.stderr
+    pin = host.file(f"{BPFFS}/tp-molecule-tickpath")
+    assert pin.exists and pin.user == "tickpath"
 
 
-def test_program_passes_non_feed_traffic(host: Any, veth: str) -> None:
-    """With feed_ports empty nothing is redirected: ARP/ping across the veth still works."""
-    host.check_output("ip addr add 198.18.250.1/30 dev tpx1")
-    host.check_output("ip netns add tpxns || true")
-    assert _as_service_user(host, CAPS, f"ip link set dev {veth} xdp obj {PROGRAM} sec xdp").rc == 0
-    try:
-        host.check_output(f"ip link set {veth} netns tpxns")
-        host.check_output(
-            f"ip -n tpxns addr add 198.18.250.2/30 dev {veth} && ip -n tpxns link set {veth} up"
-        )
-        ping = host.run("ping -c 2 -W 2 -I tpx1 198.18.250.2")
-        assert ping.rc == 0, ping.stdout
-    finally:
-        host.run(f"ip -n tpxns link del {veth}")
-        host.run("ip netns del tpxns")
+def test_other_user_cannot_pin_in_bpffs(host: Any, pin_script: str) -> None:
+    refused = _pin_as(host, "nobody", "tp-molecule-nobody")
+    assert refused.rc == 3, refused.stdout + refused.stderr  # map created, pin refused
+    assert "Permission denied" in refused.stdout
+    assert not host.file(f"{BPFFS}/tp-molecule-nobody").exists
