@@ -45,8 +45,10 @@ build-asan: deps $(BUILD_ASAN)/build.ninja
 lab-up: image build ## lab hosts and network only (playbooks/lab.yml state=present)
 	ansible-playbook -i $(LAB_INV) playbooks/lab.yml -e lab_state=present
 
-lab: lab-up ## lab hosts + site.yml on the lab inventory + latency smoke test + summary
+lab: lab-up ## lab hosts + site.yml on the lab inventory + latency smoke test + two-stack comparison + summary
 	ansible-playbook -i $(LAB_INV) site.yml
+	@run=reports/two-stack/runs/$$(date -u +%Y%m%dT%H%M%SZ); \
+	    bash scripts/two-stack.sh --pause-lab --out $$run && ln -sfn runs/$${run##*/} reports/two-stack/latest
 	@bash scripts/lab-summary.sh
 
 lab-down: deps ## remove lab hosts, veths and netns

@@ -4,7 +4,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export TICKPATH_BINDIR=${TICKPATH_BINDIR:-$top/.venv/bin}
-for bench in app/bench/run.sh app/bench/fh/run.sh app/bench/gw/run.sh scripts/bench-drift.sh; do
+for bench in app/bench/run.sh app/bench/fh/run.sh app/bench/gw/run.sh scripts/two-stack.sh scripts/bench-drift.sh; do
     if [[ -x $bench ]]; then
         echo
         echo "== $bench"

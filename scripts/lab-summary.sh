@@ -49,3 +49,11 @@ if [[ -f $reports/latency/latest/summary.txt ]]; then
 else
     echo "no latency report yet ($reports/latency/latest/summary.txt)"
 fi
+
+echo "== two stacks (scripts/two-stack.sh) =="
+if [[ -f $reports/two-stack/latest/table.txt ]]; then
+    cat "$reports/two-stack/latest/table.txt"
+    echo "(JSON: $(readlink -f "$reports/two-stack/latest")/two-stack.json)"
+else
+    echo "no comparison yet ($reports/two-stack/latest/table.txt)"
+fi
