@@ -69,10 +69,31 @@ def tickpath_latency_wire_to_app_gates(
     return _gates(result, thresholds, specs, f"wire-to-app {{label}} ({result['transport']})")
 
 
+def tickpath_latency_tick_to_trade_gates(
+    result: dict[str, Any], thresholds: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Gates of the tick-to-trade result: one per configured threshold (p50, p99)."""
+    specs = (("tick_to_trade_p50_us", "p50_us", "p50"), ("tick_to_trade_p99_us", "p99_us", "p99"))
+    return _gates(result, thresholds, specs, f"tick-to-trade {{label}} (at {result['sim_host']})")
+
+
+def tickpath_latency_sim_host(exchange_hosts: list[str], hostvars: Any) -> str:
+    """The first exchange host that runs the simulator unit: its tickpath_deploy_components (as
+    the inventory sets it; tickpath_deploy's default on exchange hosts is [sim]) hold `sim`.
+    "" when there is none."""
+    for host in exchange_hosts:
+        components = hostvars[host].get("tickpath_deploy_components", ["sim"])
+        if "sim" in components:
+            return host
+    return ""
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "tickpath_latency_jitter_gates": tickpath_latency_jitter_gates,
             "tickpath_latency_wire_to_app": tickpath_latency_wire_to_app,
             "tickpath_latency_wire_to_app_gates": tickpath_latency_wire_to_app_gates,
+            "tickpath_latency_tick_to_trade_gates": tickpath_latency_tick_to_trade_gates,
+            "tickpath_latency_sim_host": tickpath_latency_sim_host,
         }
