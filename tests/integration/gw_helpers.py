@@ -122,6 +122,20 @@ class Sim:
     def drop_sessions(self) -> None:
         self.proc.send_signal(signal.SIGUSR1)
 
+    def snapshot(self, timeout: float = 5.0) -> dict[str, Any]:
+        """SIGUSR2: the running simulator writes its stats JSON; wait for that write (its
+        written_ns, CLOCK_REALTIME like time.time_ns(), is not older than the request)."""
+        asked = time.time_ns()
+        self.proc.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with suppress(FileNotFoundError):
+                stats: dict[str, Any] = json.loads(self.stats_path.read_text())
+                if stats["written_ns"] >= asked:
+                    return stats
+            time.sleep(0.02)
+        raise TimeoutError(f"tickpath-sim wrote no snapshot to {self.stats_path} in {timeout} s")
+
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -13,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gw_helpers import Gw, Sim, binary, bindir, running, write_credentials, write_login
+from gw_helpers import (
+    Gw,
+    Sim,
+    binary,
+    bindir,
+    free_port,
+    running,
+    write_credentials,
+    write_login,
+)
+from tickpath.histogram import Histogram
 
 pytestmark = pytest.mark.skipif(
     not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
@@ -584,3 +595,104 @@ def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Any]) -> None
     stages = s["gateway"]["stages_ns"]
     for k in ("rx_to_book", "book_to_strategy", "strategy_to_risk", "risk_to_send"):
         assert stages[k]["count"] == s["strategy"]["orders"]
+
+
+def test_stats_snapshot_on_sigusr2_while_running(tmp_path: Path, creds: dict[str, Any]) -> None:
+    """SIGUSR2 makes the running simulator write its stats JSON (what the latency smoke test
+    reads twice for its tick-to-trade window) without stopping it; each write is a growing
+    prefix of the next, and the exit report is the last of them."""
+    sim = Sim(tmp_path, creds["exch"], "flow.rate=2000", *SMALL)
+    strat = subprocess.Popen(
+        [
+            binary("tickpath-strategy"),
+            "--set",
+            f"ouch.port={sim.ouch_port}",
+            *creds["t1"].args(),
+            "--set",
+            f"token_file={tmp_path / 's.tokens'}",
+            "--set",
+            f"control_file={tmp_path / 's.ctl'}",
+            "--set",
+            "strategy.mode=ping",
+            "--set",
+            "strategy.every=4",
+            "--set",
+            "strategy.md_addr=127.0.0.1",
+            "--set",
+            f"strategy.md_port={sim.md_port}",
+            "--set",
+            "risk.throttle_per_s=2000",
+            "--duration",
+            "4",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)
+        first = sim.snapshot()
+        time.sleep(1.5)
+        second = sim.snapshot()
+        assert sim.proc.poll() is None, "SIGUSR2 stopped the simulator"
+        assert strat.wait(timeout=15) == 0
+        final = sim.stop()
+    finally:
+        for p in (strat, sim.proc):
+            if p.poll() is None:
+                p.kill()
+    assert first["at_exit"] is False and second["at_exit"] is False and final["at_exit"] is True
+    assert first["started_ns"] == second["started_ns"] == final["started_ns"]
+    assert first["written_ns"] < second["written_ns"] < final["written_ns"]
+    assert 0 < first["seconds"] < second["seconds"] < final["seconds"]
+    hists = [s["tick_to_trade"]["hist"] for s in (first, second, final)]
+    assert 0 < hists[0]["count"] < hists[1]["count"] <= hists[2]["count"]
+    assert [s["tick_to_trade"]["matched"] for s in (first, second)] == [
+        hists[0]["count"],
+        hists[1]["count"],
+    ]
+    # the window between the two snapshots, as the smoke test computes it
+    older, newer = (
+        Histogram.from_sparse(h["buckets"], total=h["sum"], minimum=h["min"], maximum=h["max"])
+        for h in hists[:2]
+    )
+    window = newer.since(older)
+    assert window.count == hists[1]["count"] - hists[0]["count"] > 0
+    assert 0 < window.percentile(50) <= window.percentile(99)
+
+
+def test_sigusr2_without_stats_json_is_harmless(tmp_path: Path, creds: dict[str, Any]) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary("tickpath-sim"),
+            "--set",
+            f"ouch.credentials={creds['exch']}",
+            "--set",
+            f"ouch.port={port}",
+            "--set",
+            "line_a.addr=127.0.0.1",
+            "--set",
+            f"line_a.port={free_port(socket.SOCK_DGRAM)}",
+            "--set",
+            "line_b.addr=",
+            "--set",
+            "rerequest.port=0",
+            "--set",
+            "snapshot.port=0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("ready")
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(0.3)
+        assert proc.poll() is None, "SIGUSR2 stopped the simulator"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.glob("*.tmp")) == []

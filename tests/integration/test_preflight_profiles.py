@@ -28,6 +28,7 @@ NAME = "tp-it-preflight"
 GOOD: dict[str, Any] = yaml.safe_load(
     (TOP / "inventories/lab/group_vars/trading.yml").read_text(encoding="utf-8")
 )["tickpath_host_profile"]
+AUTO: dict[str, Any] = {**GOOD, "cpus": "auto"}
 # Files any tuning role would create: none may exist after a refused run.
 TUNING_PATHS = [
     "/etc/default/grub.d/tickpath.cfg",
@@ -77,6 +78,13 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "tickpath_host_profile.cpus: cpu(s) 1 are both housekeeping and isolated"),
     ("cpus_key_missing", mutate("cpus", ...),
      "missing required arguments: cpus found in tickpath_host_profile"),
+    ("cpus_auto_typo", mutate("cpus", "autox"),
+     ("tickpath_host_profile.cpus: must be 'auto' (derived from this host's topology, as `tickpath "
+      "layout` proposes it) or a mapping {housekeeping: CPULIST, isolated: CPULIST} (got \"autox\")")),
+    ("cpus_isolated_missing", mutate("cpus.isolated", ...),
+     ("tickpath_host_profile.cpus: must be 'auto' (derived from this host's topology, as `tickpath "
+      "layout` proposes it) or a mapping {housekeeping: CPULIST, isolated: CPULIST} "
+      "(got {\"housekeeping\": \"0\"})")),
     ("management_missing", mutate("interfaces.management", "eth9"),
      "tickpath_host_profile.interfaces.management: interface 'eth9' does not exist"),
     ("management_in_feed", mutate("interfaces.feed", ["feed-a", "eth0"]),
@@ -186,7 +194,8 @@ def _changed_paths(container: str) -> list[str]:
 @pytest.fixture(scope="module")
 def batch(container: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("preflight")
-    hosts = {f"bad_{cid}": prof for cid, prof, _ in CASES} | {"good": GOOD} | GOOD_DPDK
+    hosts = ({f"bad_{cid}": prof for cid, prof, _ in CASES} | {"good": GOOD, "good_auto": AUTO}
+             | GOOD_DPDK)
     inv = _inventory(tmp, hosts, "trading")
     play = tmp / "preflight.yml"
     play.write_text("- hosts: trading\n  gather_facts: true\n  roles: [preflight]\n",
@@ -200,6 +209,8 @@ def batch(container: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 def test_good_profile_passes(batch: dict[str, str]) -> None:
     # Without this the table could pass with a preflight that refuses everything.
     assert "good" not in batch
+    # cpus: auto (derived from the container's topology) passes every check too.
+    assert "good_auto" not in batch
     assert not set(GOOD_DPDK) & set(batch), batch
 
 

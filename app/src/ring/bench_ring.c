@@ -1,7 +1,10 @@
 /* tickpath-bench-ring: one-way hop latency of the SPSC ring between two pinned threads.
  * The producer writes the TSC into a slot; the consumer subtracts it from its own TSC read on
  * pop. Messages are paced (one in flight at a time) so the number is a
- * hop latency, not a throughput. Usage: tickpath-bench-ring [N] [cpu_producer cpu_consumer]
+ * hop latency, not a throughput: `ring_hop_ns` sends each message 1 us after the previous one
+ * was consumed (the consumer is idle-spinning when it arrives, the market-data case), and
+ * `ring_hop_b2b_ns` right after (the consumer is still leaving pop_commit, so the index and slot
+ * lines are contended: ~2x slower on the Intel VM measured). Usage: tickpath-bench-ring [N] [cpu_producer cpu_consumer]
  * Prints a table (ns): p50 p90 p99 p99.9 max, the throughput of an unpaced run, and the
  * round trip through a second (echo) ring, whose half is a one-way hop on one clock. */
 #define _GNU_SOURCE
@@ -30,6 +33,7 @@ static TP_ALIGNED_CL volatile int go;
 static TP_ALIGNED_CL uint64_t n_msgs = 1000000;
 static int cpu_p = 0, cpu_c = 1;
 static int paced = 1, pingpong;
+static uint64_t gap_tsc; /* paced: idle time between a message consumed and the next send */
 static TP_ALIGNED_CL volatile uint64_t consumed;
 static TP_ALIGNED_CL tp_hist hist;
 static tp_hist rtt;
@@ -167,9 +171,12 @@ static double run(void)
         s->i = i;
         s->t = tsc();
         tp_spsc_push_commit(&ring);
-        if (paced)
+        if (paced) {
             while (__atomic_load_n(&consumed, __ATOMIC_ACQUIRE) <= i)
                 ;
+            for (uint64_t until = tsc() + gap_tsc; gap_tsc && tsc() < until;)
+                ;
+        }
     }
     pthread_join(th, NULL);
     return (double)(now_ns() - t0) / 1e9;
@@ -189,20 +196,31 @@ int main(int argc, char **argv)
     tp_hist_init(&hist);
     calibrate();
     paced = 1;
+    gap_tsc = 0;
+    run();
+    static tp_hist b2b;
+    b2b = hist;
+    tp_hist_init(&hist);
+    gap_tsc = (uint64_t)(1000.0 * tsc_per_ns);
     run();
     paced = 0;
     double secs = run();
     tp_hist_init(&rtt);
     run_pingpong();
-    printf("%-12s %10s %8s %8s %8s %8s %10s %12s\n", "bench", "count", "p50", "p90", "p99",
+    printf("%-16s %10s %8s %8s %8s %8s %10s %12s\n", "bench", "count", "p50", "p90", "p99",
            "p99.9", "max", "unpaced/s");
-    printf("%-12s %10llu %8llu %8llu %8llu %8llu %10llu %12.0f\n", "ring_hop_ns",
+    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12.0f\n", "ring_hop_ns",
            (unsigned long long)hist.count, (unsigned long long)tp_hist_quantile(&hist, 0.5),
            (unsigned long long)tp_hist_quantile(&hist, 0.9),
            (unsigned long long)tp_hist_quantile(&hist, 0.99),
            (unsigned long long)tp_hist_quantile(&hist, 0.999), (unsigned long long)hist.max,
            (double)n_msgs / secs);
-    printf("%-12s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_rtt_ns",
+    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_hop_b2b_ns",
+           (unsigned long long)b2b.count, (unsigned long long)tp_hist_quantile(&b2b, 0.5),
+           (unsigned long long)tp_hist_quantile(&b2b, 0.9),
+           (unsigned long long)tp_hist_quantile(&b2b, 0.99),
+           (unsigned long long)tp_hist_quantile(&b2b, 0.999), (unsigned long long)b2b.max, "-");
+    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_rtt_ns",
            (unsigned long long)rtt.count, (unsigned long long)tp_hist_quantile(&rtt, 0.5),
            (unsigned long long)tp_hist_quantile(&rtt, 0.9),
            (unsigned long long)tp_hist_quantile(&rtt, 0.99),

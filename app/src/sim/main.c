@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw/kvconf.h"
 #include "gw/secret_file.h"
@@ -53,7 +54,7 @@ static const tp_kv_key KEYS[] = {
     {"feed.mode", "incremental", "incremental (ITCH deltas) | snapshot (full top-N per update)"},
     {"feed.snapshot_depth", "10", "levels per side in snapshot mode"},
     {"duration_s", "0", "stop after this many seconds (0 = until SIGINT/SIGTERM)"},
-    {"stats_json", "", "write statistics + tick-to-trade histogram here at exit"},
+    {"stats_json", "", "write statistics + tick-to-trade histogram here at exit (and on SIGUSR2)"},
     {"book_json", "", "write the final displayed book here at exit"},
     {"itch_out", "", "write every published ITCH message as a BinaryFILE"},
     {"orders_csv", "", "write every inbound order's arrival time and tick-to-trade"},
@@ -62,9 +63,11 @@ static const tp_kv_key KEYS[] = {
     {"rt_priority", "0", "SCHED_FIFO priority (0 = SCHED_OTHER)"},
 };
 
-static volatile sig_atomic_t g_stop, g_drop;
+static volatile sig_atomic_t g_stop, g_drop, g_snap;
 static void on_stop(int s) { (void)s; g_stop = 1; }
 static void on_usr1(int s) { (void)s; g_drop = 1; }
+/* SIGUSR2: write stats_json at the next loop pass (the handler only sets the flag). */
+static void on_usr2(int s) { (void)s; g_snap = 1; }
 
 static void usage(void)
 {
@@ -72,6 +75,29 @@ static void usage(void)
           "       [--stats-json FILE] [--book-json FILE] [--itch-out FILE] [--orders-csv FILE]\n"
           "       [--snapshot-feed] [--burst] [--print-config]\n"
           "keys: see src/sim/README.md (or --print-config)\n", stderr);
+}
+
+/* stats_json written whole or not at all: PATH.tmp, then rename() over PATH, so a reader (the
+ * latency smoke test polling for a snapshot) never sees a half-written file. */
+static int write_stats(venue *v, const char *path, uint64_t t0, uint64_t now, int at_exit)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    venue_stats_meta m = {.started_ns = t0, .written_ns = now, .at_exit = at_exit};
+    int r = venue_write_stats(v, f, &m);
+    if (fclose(f) != 0 || r != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e ? e : EIO;
+        return -1;
+    }
+    return 0;
 }
 
 #define DIE(...) do { fprintf(stderr, "tickpath-sim: " __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)
@@ -87,6 +113,10 @@ static uint64_t U(const tp_kvconf *c, const char *k, uint64_t max)
 
 int main(int argc, char **argv)
 {
+    /* from the start: a snapshot asked for during start-up is written at the first loop pass
+     * (SIGUSR2's default action would kill the process) */
+    struct sigaction su2 = {.sa_handler = on_usr2};
+    sigaction(SIGUSR2, &su2, NULL);
     static tp_kvconf cfg;
     tp_kv_init(&cfg, KEYS, sizeof KEYS / sizeof KEYS[0]);
     char err[512];
@@ -288,6 +318,12 @@ int main(int argc, char **argv)
             if (v.soup_on)
                 tp_soup_server_drop_all(&v.soup);
         }
+        if (g_snap) {
+            g_snap = 0;
+            const char *sp = tp_kv_str(&cfg, "stats_json");
+            if (*sp && write_stats(&v, sp, t0, now, 0) != 0)
+                fprintf(stderr, "tickpath-sim: snapshot %s: %s\n", sp, strerror(errno));
+        }
         if (v.soup_on)
             tp_soup_server_poll(&v.soup, now);
         double el = (double)(now - t0) / 1e9;
@@ -341,8 +377,7 @@ int main(int argc, char **argv)
     int rc = 0;
     const char *p;
     if (*(p = tp_kv_str(&cfg, "stats_json"))) {
-        FILE *f = fopen(p, "w");
-        if (!f || venue_write_stats(&v, f, (double)(t_end - t0) / 1e9) != 0 || fclose(f) != 0) {
+        if (write_stats(&v, p, t0, t_end, 1) != 0) {
             fprintf(stderr, "tickpath-sim: %s: %s\n", p, strerror(errno));
             rc = 1;
         }

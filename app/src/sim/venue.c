@@ -499,13 +499,17 @@ void venue_flush(venue *v)
     itch_out_flush(&v->out);
 }
 
-int venue_write_stats(venue *v, FILE *f, double seconds)
+int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
 {
+    double seconds = (double)(m->written_ns - m->started_ns) / 1e9;
     const itch_out_stats *is = &v->out.st;
     const venue_ouch_stats *o = &v->ost;
     const tp_soup_server_stats *ss = &v->soup.st;
     fprintf(f, "{\"program\": \"tickpath-sim\", \"seconds\": %.3f, \"clock\": \"CLOCK_REALTIME\",\n",
             seconds);
+    fprintf(f, " \"started_ns\": %llu, \"written_ns\": %llu, \"at_exit\": %s,\n",
+            (unsigned long long)m->started_ns, (unsigned long long)m->written_ns,
+            m->at_exit ? "true" : "false");
     fprintf(f, " \"feed\": {\"mode\": \"%s\", \"packets\": %llu, \"messages\": %llu, \"bytes\": %llu, "
             "\"heartbeats\": %llu, \"rerequests\": %llu, \"retransmitted\": %llu, "
             "\"bad_requests\": %llu, \"store_full\": %llu, \"send_errors\": %llu, "

@@ -105,7 +105,14 @@ void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t
 void venue_flow(venue *v, uint32_t n);
 /* End of a loop pass: snapshot-feed messages, then send the packet. */
 void venue_flush(venue *v);
-int venue_write_stats(venue *v, FILE *f, double seconds);
+/* When and why a stats document is written: the process's start, this write's time
+ * (CLOCK_REALTIME ns) and whether it is the exit report (else a snapshot on request). */
+typedef struct {
+    uint64_t started_ns;
+    uint64_t written_ns;
+    int at_exit;
+} venue_stats_meta;
+int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m);
 int venue_write_arrivals_csv(const venue *v, FILE *f);
 
 #endif

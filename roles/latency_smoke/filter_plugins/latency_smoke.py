@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -69,10 +70,62 @@ def tickpath_latency_wire_to_app_gates(
     return _gates(result, thresholds, specs, f"wire-to-app {{label}} ({result['transport']})")
 
 
+def tickpath_latency_tick_to_trade_gates(
+    result: dict[str, Any], thresholds: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Gates of the tick-to-trade result: one per configured threshold (p50, p99)."""
+    specs = (("tick_to_trade_p50_us", "p50_us", "p50"), ("tick_to_trade_p99_us", "p99_us", "p99"))
+    return _gates(result, thresholds, specs, f"tick-to-trade {{label}} (at {result['sim_host']})")
+
+
+def tickpath_latency_ptp(raw: dict[str, Any], free_running: bool) -> dict[str, Any]:
+    """The ptp measurement from ptp-offset's registered result (rc, stdout JSON). `ok` is the
+    client's success criterion: locked (port SLAVE), or tracking when it runs free-running."""
+    try:
+        report: dict[str, Any] = json.loads(raw.get("stdout") or "")
+    except ValueError:
+        report = {"error": f"ptp-offset rc={raw.get('rc')}: {(raw.get('stderr') or '').strip()[:200]}"}
+    offset = report.get("offset_ns")
+    ok = "error" not in report and bool(report.get("tracking") if free_running else report.get("locked"))
+    return {
+        "ok": ok,
+        "criterion": "tracking (free running)" if free_running else "locked",
+        "port_state": report.get("port_state"),
+        "locked": report.get("locked"),
+        "tracking": report.get("tracking"),
+        "gm_identity": report.get("gm_identity"),
+        "offset_ns": offset,
+        "mean_path_delay_ns": report.get("mean_path_delay_ns"),
+        # no offset (ptp4l silent): a value no threshold accepts, the lock check says why
+        "abs_offset_us": round(abs(float(offset)) / 1000.0, 3) if offset is not None else 1e12,
+        "error": report.get("error"),
+    }
+
+
+def tickpath_latency_ptp_gates(result: dict[str, Any], thresholds: dict[str, Any]) -> list[dict[str, Any]]:
+    """Gate of the PTP result: |offset from the grandmaster| <= ptp_offset_us."""
+    return _gates(result, thresholds, (("ptp_offset_us", "abs_offset_us", "|offset|"),), "PTP {label}")
+
+
+def tickpath_latency_sim_host(exchange_hosts: list[str], hostvars: Any) -> str:
+    """The first exchange host that runs the simulator unit: its tickpath_deploy_components (as
+    the inventory sets it; tickpath_deploy's default on exchange hosts is [sim]) hold `sim`.
+    "" when there is none."""
+    for host in exchange_hosts:
+        components = hostvars[host].get("tickpath_deploy_components", ["sim"])
+        if "sim" in components:
+            return host
+    return ""
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "tickpath_latency_jitter_gates": tickpath_latency_jitter_gates,
             "tickpath_latency_wire_to_app": tickpath_latency_wire_to_app,
             "tickpath_latency_wire_to_app_gates": tickpath_latency_wire_to_app_gates,
+            "tickpath_latency_tick_to_trade_gates": tickpath_latency_tick_to_trade_gates,
+            "tickpath_latency_ptp": tickpath_latency_ptp,
+            "tickpath_latency_ptp_gates": tickpath_latency_ptp_gates,
+            "tickpath_latency_sim_host": tickpath_latency_sim_host,
         }
