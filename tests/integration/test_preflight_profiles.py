@@ -58,6 +58,13 @@ def mutate(path: str, value: Any) -> dict[str, Any]:
     return prof
 
 
+def dpdk(**hugepages: Any) -> dict[str, Any]:
+    """The good profile with transport dpdk and the given hugepages keys replaced."""
+    prof = mutate("transport", "dpdk")
+    prof["hugepages"].update(hugepages)
+    return prof
+
+
 # (id, profile, exact fragment of the failure message)
 CASES: list[tuple[str, dict[str, Any], str]] = [
     ("isolated_syntax", mutate("cpus.isolated", "1-"),
@@ -111,7 +118,16 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
      "were unable to convert to bool")),
     ("reboot_window_syntax", mutate("reboot.window", "25:00-26:00"),
      "tickpath_host_profile.reboot.window: '25:00-26:00' is not \"HH:MM-HH:MM\" (24 h)"),
+    ("dpdk_without_hugepages", dpdk(size_2m=0),
+     ("tickpath_host_profile.hugepages: transport dpdk needs at least 512 MB of hugepages for its "
+      "packet buffers, the profile reserves 0 MB (size_2m 0, size_1g 0, per_node {}); "
+      "e.g. size_2m: 256 or size_1g: 1")),
+    ("dpdk_too_few_hugepages", dpdk(size_2m=0, per_node={"0": {"size_2m": 100}}),
+     "transport dpdk needs at least 512 MB of hugepages for its packet buffers, the profile "
+     "reserves 200 MB"),
 ]
+# Accepted: a dpdk profile whose hugepages cover it (the lab's 256 x 2 MB).
+GOOD_DPDK = {"good_dpdk": dpdk()}
 
 
 def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -178,7 +194,8 @@ def _changed_paths(container: str) -> list[str]:
 @pytest.fixture(scope="module")
 def batch(container: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp = tmp_path_factory.mktemp("preflight")
-    hosts = {f"bad_{cid}": prof for cid, prof, _ in CASES} | {"good": GOOD, "good_auto": AUTO}
+    hosts = ({f"bad_{cid}": prof for cid, prof, _ in CASES} | {"good": GOOD, "good_auto": AUTO}
+             | GOOD_DPDK)
     inv = _inventory(tmp, hosts, "trading")
     play = tmp / "preflight.yml"
     play.write_text("- hosts: trading\n  gather_facts: true\n  roles: [preflight]\n",
@@ -194,6 +211,7 @@ def test_good_profile_passes(batch: dict[str, str]) -> None:
     assert "good" not in batch
     # cpus: auto (derived from the container's topology) passes every check too.
     assert "good_auto" not in batch
+    assert not set(GOOD_DPDK) & set(batch), batch
 
 
 @pytest.mark.parametrize(("cid", "fragment"), [(c, f) for c, _, f in CASES],

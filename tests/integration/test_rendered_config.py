@@ -74,6 +74,11 @@ PIPELINE_CPUS = {"rx": 1, "book": 2, "publish": 3, "strategy": 4, "gateway": 5}
         ("kernel-blocking", variant(transport={"kind": "kernel-blocking"}), "kernel-blocking"),
         ("onload profile", variant(transport={"kind": "onload", "onload": {"profile": "lowlat"}}),
          "onload"),
+        # the path roles/onload installs (tickpath_deploy passes it): longer than a name
+        ("onload profile path",
+         variant(transport={"kind": "onload", "onload": {
+             "profile": "/etc/tickpath/onload/" + "x" * 200 + ".opf"}}),
+         "onload"),
         ("dpdk, no hugepages",
          variant(transport={"kind": "dpdk", "dpdk": {
              "eal_args": ["--no-pci", "--vdev=net_af_packet0,iface=feed-a"], "hugepages": False}}),

@@ -679,6 +679,44 @@ def test_render_transport_specific_keys() -> None:
     assert not any(k.startswith(("afxdp.", "dpdk.", "onload.")) for k in fh)
 
 
+def onload(profile: Any) -> dict[str, Any]:
+    return mutate({"transport": {"kind": "onload", "onload": {"profile": profile}}})
+
+
+@pytest.mark.parametrize(
+    "profile", ["latency", "low-lat_2", "/etc/tickpath/onload/latency.opf", "/x.opf"]
+)
+def test_onload_profile_takes_a_name_or_an_absolute_opf_path(profile: str) -> None:
+    cfg, issues = validate_text(yaml.safe_dump(onload(profile)), HOST)
+    assert cfg is not None, issues
+    assert _kv(render(cfg)["fh.conf"])["onload.profile"] == profile
+
+
+@pytest.mark.parametrize(
+    ("profile", "fragment"),
+    [
+        ("onload/latency.opf", "profile path 'onload/latency.opf' is relative"),
+        ("./latency.opf", "is relative: give an absolute path"),
+        ("/etc/tickpath/onload/latency", "does not end in .opf"),
+        ("/etc/tickpath/onload/latency.sh", "does not end in .opf"),
+        ("/etc/tick path/latency.opf", "may contain only A-Z a-z 0-9 . _ - /"),
+        ("/etc/a,b.opf", "may contain only"),
+        ("/" + "a" * 252 + ".opf", "at most 255 characters"),
+        ("/etc/tickpath/../shadow.opf", "not normalised"),
+        ("/etc//latency.opf", "not normalised"),
+        ("latency.opf", "neither a name (1-64 of A-Z a-z 0-9 _ -) nor an absolute path"),
+        ("a" * 65, "neither a name"),
+        ("", "neither a name"),
+        ("lat ency", "neither a name"),
+        (7, "Input should be a valid string"),
+    ],
+)
+def test_onload_profile_rejects_relative_paths_and_junk(profile: Any, fragment: str) -> None:
+    found = issues_of(onload(profile))
+    assert [p for p, _ in found] == ["transport.onload.profile"], found
+    assert fragment in found[0][1], found
+
+
 def test_strategy_source_keys() -> None:
     """shm (default): the feed handler's segment, shm.name; udp: its own receiver on line a."""
     good, issues = validate_text(yaml.safe_dump(GOOD), HOST)

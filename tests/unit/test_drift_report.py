@@ -285,3 +285,156 @@ def test_read_only_net_key_in_a_container_netns_is_na() -> None:
         ].status
         == "drift"
     )
+
+
+# -- DPDK bindings (no PCI NIC in the lab: sysfs trees built per test) -------------------------
+
+COLLECTOR = Path(__file__).resolve().parents[2] / (
+    "roles/drift_check/files/tickpath-drift-collect.py"
+)
+DPDK_EXPECTED: dict[str, Any] = {
+    "concerns": ["dpdk"],
+    "container": False,
+    "profile": True,
+    "transport": {
+        "name": "dpdk",
+        "dpdk_interfaces": ["feed-a", "feed-b"],
+        "dpdk_driver": "vfio-pci",
+    },
+}
+
+
+def collector() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tickpath_drift_collect", COLLECTOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def sysfs(tmp_path: Path) -> Path:
+    """feed-a: a PCI NIC still on its kernel driver; feed-b: bound to vfio-pci (no netdev any
+    more, address only in the dpdk role's report); lo-ish: a virtual interface."""
+    root = tmp_path / "sys"
+    pci = root / "devices/pci0000:00"
+    for addr, driver in (("0000:01:00.0", "ixgbe"), ("0000:01:00.1", "vfio-pci")):
+        (pci / addr).mkdir(parents=True)
+        (root / "bus/pci/drivers" / driver).mkdir(parents=True, exist_ok=True)
+        (pci / addr / "driver").symlink_to(root / "bus/pci/drivers" / driver)
+        (root / "bus/pci/devices").mkdir(parents=True, exist_ok=True)
+        (root / "bus/pci/devices" / addr).symlink_to(pci / addr)
+    (pci / "0000:01:00.0/net/feed-a").mkdir(parents=True)
+    (root / "devices/virtual/net/veth0").mkdir(parents=True)
+    (root / "class/net").mkdir(parents=True)
+    (root / "class/net/feed-a").symlink_to(pci / "0000:01:00.0/net/feed-a")
+    (pci / "0000:01:00.0/net/feed-a/device").symlink_to(pci / "0000:01:00.0")
+    (root / "class/net/veth0").symlink_to(root / "devices/virtual/net/veth0")
+    report = tmp_path / "bindings.json"
+    report.write_text(
+        json.dumps(
+            {
+                "driver": "vfio-pci",
+                "interfaces": [
+                    {"interface": "feed-b", "pci": "0000:01:00.1", "action": "bind"}
+                ],
+            }
+        )
+    )
+    return tmp_path
+
+
+def test_collector_reads_dpdk_bindings_from_sysfs_and_the_report(sysfs: Path) -> None:
+    mod = collector()
+    devices = mod.dpdk_devices(
+        ["feed-a", "feed-b", "veth0", "gone"], str(sysfs / "bindings.json"), str(sysfs / "sys")
+    )
+    assert devices == {
+        "feed-a": {"pci": "0000:01:00.0", "driver": "ixgbe", "source": "sysfs"},
+        "feed-b": {"pci": "0000:01:00.1", "driver": "vfio-pci", "source": "report"},
+        "veth0": {"pci": None, "driver": None, "source": "virtual"},
+        "gone": {"pci": None, "driver": None, "source": "unknown"},
+    }
+    overrides = mod.parse_overrides("0000:01:00.1 vfio-pci\nNo overrides\n\n")
+    assert overrides == {"0000:01:00.1": "vfio-pci"}
+
+
+def dpdk_actual(
+    feed_a: dict[str, Any], overrides: dict[str, str] | None
+) -> dict[str, Any]:
+    return {
+        "modules": {"vfio_pci": True},
+        "dpdk": {
+            "devices": {
+                "feed-a": feed_a,
+                "feed-b": {"pci": "0000:01:00.1", "driver": "vfio-pci", "source": "report"},
+            },
+            "overrides": overrides,
+        }
+    }
+
+
+BOUND = {"pci": "0000:01:00.0", "driver": "vfio-pci", "source": "report"}
+BOTH = {"0000:01:00.0": "vfio-pci", "0000:01:00.1": "vfio-pci"}
+
+
+def test_dpdk_ports_bound_and_persisted_are_ok() -> None:
+    recs = records_of(DPDK_EXPECTED, dpdk_actual(BOUND, BOTH))
+    assert recs["dpdk_binding:feed-a"].status == "ok"
+    assert recs["dpdk_binding:feed-b"].status == "ok"
+    assert recs["dpdk_binding:feed-a"].severity == "critical"
+
+
+@pytest.mark.parametrize(
+    ("feed_a", "overrides", "detail"),
+    [
+        (
+            {"pci": "0000:01:00.0", "driver": "ixgbe", "source": "sysfs"},
+            {"0000:01:00.1": "vfio-pci"},
+            "0000:01:00.0 is bound to ixgbe; no driverctl override 0000:01:00.0 -> vfio-pci",
+        ),
+        (BOUND, {"0000:01:00.1": "vfio-pci"}, "no driverctl override 0000:01:00.0"),
+        (BOUND, {**BOTH, "0000:01:00.0": "uio_pci_generic"}, "overrides 0000:01:00.0 to uio"),
+        (
+            {"pci": None, "driver": None, "source": "unknown"},
+            BOTH,
+            "feed-a not found and no PCI address",
+        ),
+    ],
+)
+def test_dpdk_binding_drift_is_reported_alone(
+    feed_a: dict[str, Any], overrides: dict[str, str], detail: str
+) -> None:
+    recs = records_of(DPDK_EXPECTED, dpdk_actual(feed_a, overrides))
+    drifted = {c: r for c, r in recs.items() if r.status == "drift"}
+    assert list(drifted) == ["dpdk_binding:feed-a"]
+    assert detail in drifted["dpdk_binding:feed-a"].detail
+    assert drifted["dpdk_binding:feed-a"].expected == {
+        "driver": "vfio-pci",
+        "override": "vfio-pci",
+    }
+
+
+def test_dpdk_binding_without_driverctl_is_drift() -> None:
+    rec = records_of(DPDK_EXPECTED, dpdk_actual(BOUND, None))["dpdk_binding:feed-a"]
+    assert rec.status == "drift" and "driverctl missing" in rec.detail
+
+
+def test_dpdk_binding_na_on_virtual_interfaces_and_container_hosts() -> None:
+    virtual = {"pci": None, "driver": None, "source": "virtual"}
+    rec = records_of(DPDK_EXPECTED, dpdk_actual(virtual, BOTH))["dpdk_binding:feed-a"]
+    assert rec.status == "n/a" and "no PCI device behind feed-a" in rec.detail
+    recs = records_of({**DPDK_EXPECTED, "container": True}, dpdk_actual(BOUND, {}))
+    assert {recs[f"dpdk_binding:{i}"].status for i in ("feed-a", "feed-b")} == {"n/a"}
+
+
+@pytest.mark.parametrize("transport", ["kernel", "afxdp", "onload"])
+def test_no_dpdk_binding_check_without_the_dpdk_transport(transport: str) -> None:
+    expected = copy.deepcopy(DPDK_EXPECTED)
+    expected["transport"]["name"] = transport
+    expected["concerns"] = [transport]
+    recs = records_of(expected, dpdk_actual(BOUND, {}))
+    assert not [c for c in recs if c.startswith("dpdk_binding")]
+    assert not [c for c in records_of(EXPECTED, ACTUAL) if c.startswith("dpdk")]

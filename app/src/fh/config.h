@@ -39,7 +39,8 @@ typedef struct {
     uint32_t afxdp_queue;
     int afxdp_zerocopy;      /* afxdp.zerocopy: try (1, falls back to copy) | off (0) */
     char dpdk_eal[512];
-    char onload_profile[32]; /* onload.profile: the re-exec runs `onload --profile=THIS` */
+    char onload_profile[256]; /* onload.profile: a profile name or an absolute .opf path;
+                                 the re-exec runs `onload --profile=THIS` */
     int shm_hugepages;       /* shm.hugepages: 1 = back shared memory with hugepages */
     char book_json[256];
     uint32_t duration_s;     /* 0 = until a signal (or end of session when expected) */

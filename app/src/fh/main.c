@@ -282,7 +282,9 @@ static int write_book(const char *path, const tp_book *book)
     return 0;
 }
 
-/* onload: re-exec under `onload --profile=<onload.profile>` with transport=kernel. */
+/* onload: re-exec under `onload --profile=<onload.profile>` with transport=kernel. onload looks a
+ * name up in its profile directories and takes anything else as a file: the deploy role passes the
+ * absolute path of the profile roles/onload installs. */
 static void maybe_onload(tp_fh_config *c, int argc, char **argv)
 {
     if (c->transport != TP_TR_ONLOAD)
@@ -300,7 +302,7 @@ static void maybe_onload(tp_fh_config *c, int argc, char **argv)
     if (!nargv)
         exit(1);
     nargv[0] = (char *)onload;
-    static char profile[64];
+    static char profile[sizeof "--profile=" + sizeof c->onload_profile];
     snprintf(profile, sizeof profile, "--profile=%s", c->onload_profile);
     nargv[1] = profile;
     for (int i = 0; i < argc; i++)

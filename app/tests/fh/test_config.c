@@ -61,6 +61,18 @@ int main(void)
     CHECK_EQ(ntohl(c.line[0].source.s_addr), 0xC6120101u);
     CHECK_EQ(c.shm_hugepages, 0);
     CHECK(!strcmp(c.onload_profile, "lowlat"));
+    /* the profile roles/onload installs, by path (the schema allows up to 255 characters) */
+    char kv[300], want[256];
+    memset(want, 'x', sizeof want - 1);
+    want[sizeof want - 1] = 0;
+    memcpy(want, "/etc/tickpath/onload/", 21);
+    memcpy(want + sizeof want - 5, ".opf", 5);
+    snprintf(kv, sizeof kv, "onload.profile=%s", want);
+    CHECK_EQ(tp_fh_config_set_kv(&c, kv, err, sizeof err), 0);
+    CHECK(!strcmp(c.onload_profile, want));
+    snprintf(kv, sizeof kv, "onload.profile=/%s", want); /* 256 characters: too long */
+    CHECK_EQ(tp_fh_config_set_kv(&c, kv, err, sizeof err), -1);
+    CHECK(strstr(err, "longer than 255") != NULL);
     CHECK_EQ(tp_fh_config_set_kv(&c, "line.a.source=", err, sizeof err), 0);
     CHECK_EQ(c.line[0].source.s_addr, 0u);
     /* a bad file line is reported with its number */

@@ -165,10 +165,48 @@ class DpdkOptions(_Model):
         return value
 
 
+_ONLOAD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ONLOAD_PATH = re.compile(r"^/[A-Za-z0-9._/-]{1,250}\.opf$")
+
+
 class OnloadOptions(_Model):
-    profile: str = Field(
-        default="latency", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="onload profile name"
+    profile: Annotated[str, Field(strict=True)] = Field(
+        default="latency",
+        description=(
+            "onload profile: a name onload looks up in its profile directories (e.g. latency),"
+            " or the absolute path of a .opf file (e.g. /etc/tickpath/onload/latency.opf,"
+            " installed by roles/onload)"
+        ),
     )
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str) -> str:
+        if _ONLOAD_NAME.match(value):
+            return value
+        if "/" not in value:
+            raise ValueError(
+                f"profile {value!r} is neither a name (1-64 of A-Z a-z 0-9 _ -) nor an absolute"
+                " path to a .opf file"
+            )
+        if not value.startswith("/"):
+            raise ValueError(
+                f"profile path {value!r} is relative: give an absolute path"
+                " (onload resolves a relative one against the service's working directory)"
+            )
+        if not value.endswith(".opf"):
+            raise ValueError(f"profile path {value!r} does not end in .opf")
+        if not _ONLOAD_PATH.match(value):
+            raise ValueError(
+                f"profile path {value!r} may contain only A-Z a-z 0-9 . _ - / and at most"
+                " 255 characters (onload splits --profile on commas and spaces)"
+            )
+        parts = value.split("/")[1:]
+        if any(part in ("", ".", "..") for part in parts):
+            raise ValueError(
+                f"profile path {value!r} is not normalised (empty, '.' or '..' component)"
+            )
+        return value
 
 
 class Transport(_Model):

@@ -41,6 +41,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "ptp_lock": "critical",
     "ptp_offset": "major",
     "transport": "critical",
+    "dpdk_binding": "critical",
     "app_version": "major",
     "reboot_required": "minor",
     "config": "major",
@@ -574,6 +575,7 @@ class _Host:
                 have or None,
                 "ok" if have else "drift",
             )
+            self.dpdk_bindings(t)
         elif name == "onload":
             self.add(
                 "transport:onload",
@@ -581,6 +583,58 @@ class _Host:
                 "onload module loaded",
                 "loaded" if mods.get("onload") else "not loaded",
                 "ok" if mods.get("onload") else "drift",
+            )
+
+    def dpdk_bindings(self, t: dict[str, Any]) -> None:
+        """dpdk_binding:IF: each DPDK port on its driver now (sysfs) and persisted (driverctl)."""
+        c = "dpdk"
+        driver = str(t.get("dpdk_driver") or "vfio-pci")
+        want = {"driver": driver, "override": driver}
+        d: dict[str, Any] = self.a.get("dpdk") or {}
+        devices: dict[str, dict[str, Any]] = d.get("devices") or {}
+        overrides: dict[str, str] | None = d.get("overrides")
+        for iface in t.get("dpdk_interfaces") or []:
+            check = f"dpdk_binding:{iface}"
+            dev = devices.get(iface) or {"source": "unknown"}
+            pci = dev.get("pci")
+            if self.container:
+                self.na(check, c, want, dev, CONTAINER + " (PCI bindings are host-global)")
+                continue
+            if dev.get("source") == "virtual":
+                self.na(check, c, want, None, f"no PCI device behind {iface} (virtual interface)")
+                continue
+            if not pci:
+                self.add(
+                    check,
+                    c,
+                    want,
+                    None,
+                    "drift",
+                    f"{iface} not found and no PCI address for it in the dpdk binding report",
+                )
+                continue
+            have = {
+                "driver": dev.get("driver"),
+                "override": None if overrides is None else overrides.get(str(pci)),
+            }
+            problems = []
+            if have["driver"] != driver:
+                problems.append(f"{pci} is bound to {have['driver'] or 'no driver'}")
+            if overrides is None:
+                problems.append("driverctl missing: the binding is not persisted")
+            elif have["override"] != driver:
+                problems.append(
+                    f"no driverctl override {pci} -> {driver} (not persisted across reboots)"
+                    if have["override"] is None
+                    else f"driverctl overrides {pci} to {have['override']}"
+                )
+            self.add(
+                check,
+                c,
+                want,
+                {"pci": pci, **have},
+                "drift" if problems else "ok",
+                "; ".join(problems),
             )
 
     # -- config files ----------------------------------------------------------------------

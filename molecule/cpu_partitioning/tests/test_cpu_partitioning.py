@@ -1,4 +1,5 @@
-"""Verify roles/cpu_partitioning on the molecule host (lab profile: housekeeping 0, isolated 1)."""
+"""Verify roles/cpu_partitioning on the molecule hosts (lab profile: housekeeping 0, isolated 1;
+tp-mol-cpu_partitioning-dpdk: the same profile with transport dpdk)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import testinfra
 from testinfra.host import Host
 
 NAME = "tp-mol-cpu_partitioning"
+DPDK = f"{NAME}-dpdk"
 EXPECTED_ARGS = [
     "isolcpus=managed_irq,domain,1",
     "nohz_full=1",
@@ -17,13 +19,36 @@ EXPECTED_ARGS = [
     "nosoftlockup",
     "tsc=reliable",
     "transparent_hugepage=never",
-    "iommu=pt",  # from tickpath_boot_extra_args (converge.yml)
+    "iommu=pt",  # from tickpath_boot_extra_args (converge.yml); on -dpdk also from the transport
+    "pcie_aspm=off",  # from tickpath_boot_extra_args
 ]
+IOMMU_VENDOR = {"GenuineIntel": "intel_iommu=on", "AuthenticAMD": "amd_iommu=on"}
 
 
-@pytest.fixture(scope="module")
-def host() -> Host:
-    return testinfra.get_host(f"podman://{NAME}")
+@pytest.fixture(scope="module", params=[NAME, DPDK])
+def host(request: pytest.FixtureRequest) -> Host:
+    return testinfra.get_host(f"podman://{request.param}")
+
+
+def boot_args(host: Host) -> list[str]:
+    return host.file("/etc/tickpath/boot-args").content_string.split()
+
+
+def vendor_flag(host: Host) -> str | None:
+    cpuinfo = host.file("/proc/cpuinfo").content_string
+    return next((flag for v, flag in IOMMU_VENDOR.items() if v in cpuinfo), None)
+
+
+def test_iommu_args_only_for_the_dpdk_transport() -> None:
+    plain, dpdk = (testinfra.get_host(f"podman://{n}") for n in (NAME, DPDK))
+    flag = vendor_flag(dpdk)
+    args = boot_args(dpdk)
+    assert args.count("iommu=pt") == 1  # transport + tickpath_boot_extra_args: once
+    if flag:
+        assert flag in args
+        # in the one drop-in the reboot role's decision reads (not added later by roles/dpdk)
+        assert f" {flag}" in dpdk.file("/etc/default/grub.d/tickpath.cfg").content_string
+    assert not [a for a in boot_args(plain) if a.endswith("_iommu=on")]
 
 
 def test_grub_dropin_renders_every_argument(host: Host) -> None:

@@ -3,7 +3,8 @@
 
 Run by ansible.builtin.script with one argument, a JSON object naming what to read:
   interfaces, sysctl_keys, units, files, ptp_offset_script, ptp_interface, deploy_root,
-  reboot_marker, grub_dropin, boot_args_file, nic_status_dir, hugepage_mounts, modules
+  reboot_marker, grub_dropin, boot_args_file, nic_status_dir, hugepage_mounts, modules,
+  dpdk ({interfaces, report}: only when the transport is dpdk)
 Prints one JSON object with what it found. It only reads /proc, /sys and files, and runs
 read-only commands (systemctl show, ethtool -k/-c/-g/-l/-T, ip -j link, the ptp role's
 ptp-offset script); it never writes anything. Python 3.9+ stdlib only (RHEL 9 and Debian 12).
@@ -22,6 +23,7 @@ import time
 from typing import Any
 
 TIMEOUT = 10.0
+PCI_ADDR = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 
 
 def read(path: str) -> str | None:
@@ -211,6 +213,63 @@ def ptp(script: str, iface: str) -> dict[str, Any]:
     return out
 
 
+def driverctl_overrides() -> dict[str, str] | None:
+    """`driverctl list-overrides` as {pci address: driver}; None when driverctl is missing."""
+    rc, text = run(["driverctl", "list-overrides"])
+    if rc == 127:
+        return None
+    return parse_overrides(text) if rc in (0, 1) else None
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and PCI_ADDR.match(parts[0]):
+            out[parts[0]] = parts[1]
+    return out
+
+
+def dpdk_devices(
+    interfaces: list[str], report: str, sysfs: str = "/sys"
+) -> dict[str, dict[str, str | None]]:
+    """PCI address and bound driver of each DPDK interface.
+
+    A NIC bound to vfio-pci has no /sys/class/net entry any more: its address then comes from the
+    dpdk role's binding report. source: sysfs | report | virtual (no PCI device) | unknown.
+    """
+    known: dict[str, str] = {}
+    try:
+        with open(report, encoding="utf-8") as handle:
+            for entry in json.load(handle).get("interfaces", []):
+                if entry.get("interface") and entry.get("pci"):
+                    known[str(entry["interface"])] = str(entry["pci"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    out: dict[str, dict[str, str | None]] = {}
+    for iface in interfaces:
+        net = os.path.join(sysfs, "class/net", iface)
+        pci: str | None = None
+        if os.path.exists(net):
+            device = os.path.join(net, "device")
+            target = os.path.realpath(device) if os.path.exists(device) else ""
+            while target.count("/") > 1 and not PCI_ADDR.match(os.path.basename(target)):
+                target = os.path.dirname(target)  # virtio-net: device -> virtioN under the PCI device
+            if "/pci" not in target or not PCI_ADDR.match(os.path.basename(target)):
+                out[iface] = {"pci": None, "driver": None, "source": "virtual"}
+                continue
+            pci, source = os.path.basename(target), "sysfs"
+        elif iface in known:
+            pci, source = known[iface], "report"
+        else:
+            out[iface] = {"pci": None, "driver": None, "source": "unknown"}
+            continue
+        link = os.path.join(sysfs, "bus/pci/devices", pci, "driver")
+        driver = os.path.basename(os.path.realpath(link)) if os.path.exists(link) else None
+        out[iface] = {"pci": pci, "driver": driver, "source": source}
+    return out
+
+
 def hugepages() -> dict[str, dict[str, str | None]]:
     pools: dict[str, dict[str, str | None]] = {}
     for path in glob.glob(
@@ -325,6 +384,15 @@ def main() -> int:
         "modules": {m: m in loaded for m in want.get("modules", [])},
         "paths": {p: os.path.exists(p) for p in want.get("paths", [])},
     }
+    dpdk: dict[str, Any] = want.get("dpdk") or {}
+    if dpdk:
+        result["dpdk"] = {
+            "devices": dpdk_devices(
+                list(dpdk.get("interfaces", [])),
+                dpdk.get("report", "/var/lib/tickpath/dpdk/bindings.json"),
+            ),
+            "overrides": driverctl_overrides(),
+        }
     json.dump(result, sys.stdout, sort_keys=True)
     return 0
 
