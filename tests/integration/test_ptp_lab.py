@@ -1,9 +1,9 @@
 """PTP across the lab: exch1's grandmaster and trader1's client over line A (feed-a, software
-time stamping). Both containers share this VM's kernel clock, so the lab client runs
-free-running (ptp_free_running via tickpath_ptp_free_running in group_vars/lab.yml): it measures
-the offset but never steers the clock, and linuxptp 3.1 then keeps its port in UNCALIBRATED
-instead of SLAVE. The test therefore requires `tracking` (grandmaster present, offset measured,
-port SLAVE or UNCALIBRATED) and, when the client is not free-running, SLAVE (`locked`).
+time stamping). Both containers share this VM's kernel clock, so the lab client's servo is
+capped (group_vars/lab.yml: max_frequency 100 ppb, no steps): it locks (port SLAVE, `locked`)
+and steers the shared clock by at most 100 ppb. With tickpath_ptp_free_running the client
+only measures and linuxptp 3.1 keeps its port UNCALIBRATED: the test then requires `tracking`
+(grandmaster present, offset measured, port SLAVE or UNCALIBRATED).
 
 Needs the lab (make lab-up) converged with playbooks/bypass.yml; skipped with the reason otherwise.
 """

@@ -44,7 +44,10 @@ def test_trader1_no_dpdk_no_onload(trader1: Any) -> None:
 def test_ptp_roles_on_feed_a(exch1: Any, trader1: Any) -> None:
     assert has(exch1, PTP_CONF, r"^masterOnly\s+1$")
     assert has(trader1, PTP_CONF, r"^slaveOnly\s+1$")
-    assert has(trader1, PTP_CONF, r"^free_running\s+1$")  # shared kernel clock: never steer
+    # shared kernel clock: the client steers it, capped at 100 ppb and never stepping
+    assert has(trader1, PTP_CONF, r"^free_running\s+0$")
+    assert has(trader1, PTP_CONF, r"^max_frequency\s+100$")
+    assert has(trader1, PTP_CONF, r"^first_step_threshold\s+0\.0$")
     for host in (exch1, trader1):
         assert has(host, PTP_CONF, r"^\[feed-a\]$")
         assert has(host, PTP_CONF, r"^time_stamping\s+software$")
