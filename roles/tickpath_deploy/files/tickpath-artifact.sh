@@ -24,8 +24,19 @@ abi=cp${pyver/./}
 
 tree_version() {
     local top=$1 pkgver commit hash
-    pkgver=$("$py" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' \
-        "$top/app/pyproject.toml") || die "cannot read the package version from $top/app/pyproject.toml"
+    # tomllib (3.11+); an older Python (an AWX/AAP execution environment computing only the
+    # version for the drift check) reads the [project] table's version line
+    pkgver=$("$py" - "$top/app/pyproject.toml" <<'PYV'
+import re, sys
+try:
+    import tomllib
+    print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])
+except ImportError:
+    text = open(sys.argv[1]).read()
+    project = re.search(r"^\[project\]$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    print(re.search(r'^version\s*=\s*"([^"]+)"', project.group(1), re.M).group(1))
+PYV
+    ) || die "cannot read the package version from $top/app/pyproject.toml"
     commit=$(git -C "$top" rev-parse --short=8 HEAD 2>/dev/null || true)
     if [[ -n $commit && -z $(git -C "$top" status --porcelain --untracked-files=all -- app 2>/dev/null) ]]; then
         echo "$pkgver-g$commit"
