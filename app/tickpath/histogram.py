@@ -36,6 +36,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 NBUCKETS = 1024
 SUB_BUCKETS = 32
@@ -219,6 +220,19 @@ class Histogram:
     def sparse(self) -> list[list[int]]:
         """Non-empty buckets as ``[[bucket, count], ...]``."""
         return [[i, c] for i, c in enumerate(self.counts) if c]
+
+    def results_hist(self) -> dict[str, Any]:
+        """This histogram as a results file's ``series[].hist`` (app/tickpath/report/SCHEMA.md):
+        count and sparse buckets, plus sum, min and max where known."""
+        doc: dict[str, Any] = {
+            "count": self.count,
+            "overflow": self.overflow,
+            "buckets": self.sparse(),
+        }
+        for key, value in (("sum", self.total), ("min", self.min), ("max", self.max)):
+            if value is not None:
+                doc[key] = value
+        return doc
 
     def nonzero(self) -> Iterator[tuple[int, int, int]]:
         """(lo, hi_exclusive, count) of each non-empty bucket, ascending."""

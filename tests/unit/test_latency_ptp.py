@@ -57,3 +57,17 @@ def test_offset_gate(filters: ModuleType) -> None:
     gates = filters.tickpath_latency_ptp_gates(r, {"ptp_offset_us": 100})
     assert gates == [{"name": "ptp_offset_us", "what": "PTP |offset|", "measured": 250.0, "threshold": 100}]
     assert filters.tickpath_latency_ptp_gates(r, {"ptp_offset_us": None}) == []
+
+
+def test_results_file_holds_the_window_histograms(filters: ModuleType) -> None:
+    hist = {"count": 2, "overflow": 0, "buckets": [[300, 1], [320, 1]], "sum": 9000}
+    doc = filters.tickpath_latency_results(
+        "trader1", "R1", {"transport": "afxdp", "hist": hist}, {"count": 0, "hist": {"count": 0}}
+    )
+    assert doc == {
+        "format": "tickpath.results/1",
+        "host": "trader1",
+        "run_id": "R1",
+        "series": [{"name": "wire-to-app/afxdp", "unit": "ns", "hist": hist}],
+    }
+    assert filters.tickpath_latency_results("h", "R", None, None)["series"] == []

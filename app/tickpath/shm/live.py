@@ -125,7 +125,7 @@ def status_doc(shm: FeedShm, a: Snapshot, b: Snapshot) -> dict[str, Any]:
         "latency_ns": {name: hist_summary(hist) for name, hist in b.hists.items()},
         # the same histograms over the sample interval alone (what a smoke test gates on)
         "latency_window_ns": {
-            name: hist_summary(window)
+            name: {**hist_summary(window), "hist": window.results_hist()}
             for name, hist in b.hists.items()
             if (window := hist.since(a.hists.get(name, Histogram()))).count
         },

@@ -86,6 +86,7 @@ def window_result(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any
     result["mean_us"] = None if mean is None else round(mean / 1000.0, 1)
     for key, pct in PERCENTILES:
         result[key] = us_up(window.percentile(pct)) if window.count else None
+    result["hist"] = window.results_hist()  # the window, for `tickpath report` (ns)
     return result
 
 

@@ -55,6 +55,8 @@ def tickpath_latency_wire_to_app(status: dict[str, Any], window_s: int) -> dict[
     }
     for key in ("p50", "p90", "p99", "p999"):
         result[f"{key}_us" if key != "p999" else "p99_9_us"] = _us(window[key]) if window else None
+    # the window's histogram (ns) for `tickpath report`, when the CLI gives it
+    result["hist"] = window.get("hist") if window else None
     return result
 
 
@@ -107,6 +109,20 @@ def tickpath_latency_ptp_gates(result: dict[str, Any], thresholds: dict[str, Any
     return _gates(result, thresholds, (("ptp_offset_us", "abs_offset_us", "|offset|"),), "PTP {label}")
 
 
+def tickpath_latency_results(
+    host: str, run_id: str, wire_to_app: dict[str, Any] | None, tick_to_trade: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One host's `tickpath.results/1` document (app/tickpath/report/SCHEMA.md) from the window
+    histograms of its measurements; `series` is empty when none carries one."""
+    series: list[dict[str, Any]] = []
+    transport = (wire_to_app or {}).get("transport") or "lab"
+    for metric, result in (("wire-to-app", wire_to_app), ("tick-to-trade", tick_to_trade)):
+        hist = (result or {}).get("hist")
+        if hist and hist.get("count"):
+            series.append({"name": f"{metric}/{transport}", "unit": "ns", "hist": hist})
+    return {"format": "tickpath.results/1", "host": host, "run_id": run_id, "series": series}
+
+
 def tickpath_latency_sim_host(exchange_hosts: list[str], hostvars: Any) -> str:
     """The first exchange host that runs the simulator unit: its tickpath_deploy_components (as
     the inventory sets it; tickpath_deploy's default on exchange hosts is [sim]) hold `sim`.
@@ -126,6 +142,7 @@ class FilterModule:
             "tickpath_latency_wire_to_app_gates": tickpath_latency_wire_to_app_gates,
             "tickpath_latency_tick_to_trade_gates": tickpath_latency_tick_to_trade_gates,
             "tickpath_latency_ptp": tickpath_latency_ptp,
+            "tickpath_latency_results": tickpath_latency_results,
             "tickpath_latency_ptp_gates": tickpath_latency_ptp_gates,
             "tickpath_latency_sim_host": tickpath_latency_sim_host,
         }
