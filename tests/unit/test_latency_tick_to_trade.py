@@ -72,6 +72,9 @@ def test_the_window_is_the_difference_of_the_snapshots(t2t: ModuleType) -> None:
             Histogram(counts=expected.counts, count=expected.count).percentile(pct) / 100
         ) / 10
     assert result["mean_us"] == round(sum(during) / len(during) / 1000, 1)
+    # the window's own histogram for tickpath report: the during samples, and only them
+    assert result["hist"]["count"] == 100 and result["hist"]["sum"] == sum(during)
+    assert result["hist"]["buckets"] == expected.sparse()
 
 
 def test_an_empty_window_has_no_percentiles(t2t: ModuleType) -> None:

@@ -86,7 +86,11 @@ def window_result(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any
     result["mean_us"] = None if mean is None else round(mean / 1000.0, 1)
     for key, pct in PERCENTILES:
         result[key] = us_up(window.percentile(pct)) if window.count else None
-    result["hist"] = window.results_hist()  # the window, for `tickpath report` (ns)
+    # the window for `tickpath report` (results file series[].hist, ns); built here from the
+    # fields every deployed tickpath.histogram has, so a host on an older version still works
+    result["hist"] = {"count": window.count, "overflow": window.overflow, "buckets": window.sparse()}
+    if window.total is not None:
+        result["hist"]["sum"] = window.total
     return result
 
 
