@@ -82,10 +82,8 @@ static void *consumer(void *arg)
     if (pingpong) { /* echo each slot back on the second ring */
         for (uint64_t k = 0; k < n;) {
             slot *s = tp_spsc_pop_slot(&ring);
-            if (!s) {
-                __builtin_ia32_pause();
+            if (!s)
                 continue;
-            }
             slot *b;
             while (!(b = tp_spsc_push_slot(&back)))
                 ;
@@ -99,13 +97,8 @@ static void *consumer(void *arg)
     }
     for (uint64_t k = 0; k < n;) {
         slot *s = tp_spsc_pop_slot(&ring);
-        if (!s) {
-            /* as the data path's consumers spin (fh publish stage): without PAUSE, leaving the
-             * spin when the producer's store lands flushes the pipeline (a memory-order machine
-             * clear on this Intel VM): hop p50 147 vs 54 ns in a minimal loop */
-            __builtin_ia32_pause();
+        if (!s)
             continue;
-        }
         uint64_t t = tsc();
         if (paced)
             tp_hist_add(&hist, t > s->t ? (uint64_t)((double)(t - s->t) / tsc_per_ns) : 0);
@@ -146,7 +139,7 @@ static void run_pingpong(void)
         tp_spsc_push_commit(&ring);
         slot *b;
         while (!(b = tp_spsc_pop_slot(&back)))
-            __builtin_ia32_pause();
+            ;
         uint64_t t1 = tsc();
         if (b->i != i) {
             fprintf(stderr, "order broken on the echo ring\n");
