@@ -8,7 +8,6 @@ up or down. The validation filters are also exercised directly (fast, no Ansible
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -18,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -130,12 +130,7 @@ def test_podman_missing_fails_with_hint(tmp_path: Path) -> None:
 # -- the validation filters themselves ----------------------------------------------------------
 
 def load_filters() -> ModuleType:
-    path = REPO / "roles" / "lab" / "filter_plugins" / "lab_validate.py"
-    spec = importlib.util.spec_from_file_location("lab_validate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("lab_validate", REPO / "roles" / "lab" / "filter_plugins" / "lab_validate.py")
 
 
 FILTERS = load_filters()

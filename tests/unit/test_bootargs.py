@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
+from support.modules import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load() -> ModuleType:
-    path = REPO / "roles" / "reboot" / "filter_plugins" / "bootargs.py"
-    spec = importlib.util.spec_from_file_location("tickpath_reboot_bootargs", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-B = _load()
+B = load_file(
+    "tickpath_reboot_bootargs", REPO / "roles" / "reboot" / "filter_plugins" / "bootargs.py", register=True
+)
 RENDERED = "isolcpus=managed_irq,domain,1-3 nohz_full=1-3 irqaffinity=0 nosoftlockup skew_tick=1"
 MANAGED = "isolcpus nohz_full rcu_nocbs irqaffinity idle mitigations nosoftlockup skew_tick tsc"
 BOOTED_OK = (

@@ -9,6 +9,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from support.modules import load_file
 from tickpath.drift import cli, report, state
 from tickpath.drift.checks import evaluate, severity_for
 from tickpath.drift.model import Record, severity_rank
@@ -305,13 +306,7 @@ DPDK_EXPECTED: dict[str, Any] = {
 
 
 def collector() -> Any:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("tickpath_drift_collect", COLLECTOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("tickpath_drift_collect", COLLECTOR)
 
 
 @pytest.fixture

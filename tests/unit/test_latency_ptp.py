@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_file
 
 FILTERS = Path(__file__).resolve().parents[2] / "roles" / "latency_smoke" / "filter_plugins" / "latency_smoke.py"
 
 
 @pytest.fixture(scope="module")
 def filters() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("latency_smoke_filters_ptp", FILTERS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("latency_smoke_filters_ptp", FILTERS)
 
 
 def raw(report: dict[str, Any] | None, rc: int = 0, stderr: str = "") -> dict[str, Any]:

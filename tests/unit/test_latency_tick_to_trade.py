@@ -4,13 +4,13 @@ like the simulator's --stats-json)."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_file
 from tickpath.histogram import Histogram
 
 SCRIPT = (
@@ -20,11 +20,7 @@ SCRIPT = (
 
 @pytest.fixture(scope="module")
 def t2t() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("latency_tick_to_trade", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("latency_tick_to_trade", SCRIPT)
 
 
 def doc(values: list[int], *, started: int = 1, written: int = 0, enter: int = 0) -> dict[str, Any]:
@@ -96,12 +92,7 @@ def test_snapshots_of_different_histograms_are_refused(t2t: ModuleType) -> None:
 
 @pytest.fixture(scope="module")
 def filters() -> ModuleType:
-    path = SCRIPT.parents[1] / "filter_plugins" / "latency_smoke.py"
-    spec = importlib.util.spec_from_file_location("latency_smoke_filters", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("latency_smoke_filters", SCRIPT.parents[1] / "filter_plugins" / "latency_smoke.py")
 
 
 def test_the_sim_host_is_the_first_exchange_host_running_sim(filters: ModuleType) -> None:

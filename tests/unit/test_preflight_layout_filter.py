@@ -3,15 +3,14 @@ what `tickpath layout` (read_topology + propose) gives on the same sysfs tree.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_file
 from tickpath.cli import main
 from tickpath.topology import propose, read_topology
 
@@ -20,17 +19,11 @@ SYSFS = REPO / "tests" / "fixtures" / "sysfs"
 READER = REPO / "roles" / "preflight" / "files" / "tickpath-sysfs-read.py"
 
 
-def _load() -> ModuleType:
-    path = REPO / "roles" / "preflight" / "filter_plugins" / "tickpath_layout.py"
-    spec = importlib.util.spec_from_file_location("tickpath_preflight_layout", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-F = _load()
+F = load_file(
+    "tickpath_preflight_layout",
+    REPO / "roles" / "preflight" / "filter_plugins" / "tickpath_layout.py",
+    register=True,
+)
 
 # Every recorded shape, with the feed NICs test_layout.py plans it for, plus NIC cases that take
 # the other branches of the reader (virtual interface, NICs on different nodes, no NIC).
