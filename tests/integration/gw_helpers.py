@@ -81,7 +81,12 @@ class Sim:
     """A running tickpath-sim (unicast loopback market data, ephemeral OUCH port)."""
 
     def __init__(
-        self, workdir: Path, creds: Path, *settings: str, args: tuple[str, ...] = ()
+        self,
+        workdir: Path,
+        creds: Path,
+        *settings: str,
+        args: tuple[str, ...] = (),
+        stats_json: bool = True,
     ):
         self.workdir = workdir
         self.md_port = free_port(socket.SOCK_DGRAM)
@@ -103,9 +108,9 @@ class Sim:
             "rerequest.port=0",
             "--set",
             "snapshot.port=0",
-            "--stats-json",
-            str(self.stats_path),
         ]
+        if stats_json:
+            cmd += ["--stats-json", str(self.stats_path)]
         for s in settings:
             cmd += ["--set", s]
         cmd += list(args)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from gw_helpers import (
     Gw,
+    Login,
     Sim,
     binary,
     bindir,
-    free_port,
     running,
     write_credentials,
     write_login,
@@ -545,39 +545,44 @@ def test_rerequest_server_fills_a_gap(tmp_path: Path, creds: dict[str, Any]) -> 
 # --- tick-to-trade -------------------------------------------------------------------------
 
 
+def ping_strategy(
+    tmp: Path, sim: Sim, login: Login, seconds: int, stats: Path | None = None
+) -> subprocess.Popen[str]:
+    """tickpath-strategy pinging (an order every 4th BBO change) from the simulator's loopback
+    feed into its OUCH port for `seconds`."""
+    argv = [
+        binary("tickpath-strategy"),
+        "--set",
+        f"ouch.port={sim.ouch_port}",
+        *login.args(),
+        "--set",
+        f"token_file={tmp / 's.tokens'}",
+        "--set",
+        f"control_file={tmp / 's.ctl'}",
+        "--set",
+        "strategy.mode=ping",
+        "--set",
+        "strategy.every=4",
+        "--set",
+        "strategy.md_addr=127.0.0.1",
+        "--set",
+        f"strategy.md_port={sim.md_port}",
+        "--set",
+        "risk.throttle_per_s=2000",
+        "--duration",
+        str(seconds),
+    ]
+    if stats is not None:
+        argv += ["--stats-json", str(stats)]
+    return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+
+
 def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Any]) -> None:
     sim = Sim(
         tmp_path, creds["exch"], "flow.rate=2000", *SMALL, args=("--duration", "4")
     )
     strat_stats = tmp_path / "strategy.json"
-    strat = subprocess.Popen(
-        [
-            binary("tickpath-strategy"),
-            "--set",
-            f"ouch.port={sim.ouch_port}",
-            *creds["t1"].args(),
-            "--set",
-            f"token_file={tmp_path / 's.tokens'}",
-            "--set",
-            f"control_file={tmp_path / 's.ctl'}",
-            "--set",
-            "strategy.mode=ping",
-            "--set",
-            "strategy.every=4",
-            "--set",
-            "strategy.md_addr=127.0.0.1",
-            "--set",
-            f"strategy.md_port={sim.md_port}",
-            "--set",
-            "risk.throttle_per_s=2000",
-            "--duration",
-            "3",
-            "--stats-json",
-            str(strat_stats),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    strat = ping_strategy(tmp_path, sim, creds["t1"], 3, strat_stats)
     try:
         assert strat.wait(timeout=15) == 0
         stats = sim.wait(timeout=15)
@@ -602,32 +607,7 @@ def test_stats_snapshot_on_sigusr2_while_running(tmp_path: Path, creds: dict[str
     reads twice for its tick-to-trade window) without stopping it; each write is a growing
     prefix of the next, and the exit report is the last of them."""
     sim = Sim(tmp_path, creds["exch"], "flow.rate=2000", *SMALL)
-    strat = subprocess.Popen(
-        [
-            binary("tickpath-strategy"),
-            "--set",
-            f"ouch.port={sim.ouch_port}",
-            *creds["t1"].args(),
-            "--set",
-            f"token_file={tmp_path / 's.tokens'}",
-            "--set",
-            f"control_file={tmp_path / 's.ctl'}",
-            "--set",
-            "strategy.mode=ping",
-            "--set",
-            "strategy.every=4",
-            "--set",
-            "strategy.md_addr=127.0.0.1",
-            "--set",
-            f"strategy.md_port={sim.md_port}",
-            "--set",
-            "risk.throttle_per_s=2000",
-            "--duration",
-            "4",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    strat = ping_strategy(tmp_path, sim, creds["t1"], 4)
     try:
         time.sleep(1.0)
         first = sim.snapshot()
@@ -661,31 +641,9 @@ def test_stats_snapshot_on_sigusr2_while_running(tmp_path: Path, creds: dict[str
 
 
 def test_sigusr2_without_stats_json_is_harmless(tmp_path: Path, creds: dict[str, Any]) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary("tickpath-sim"),
-            "--set",
-            f"ouch.credentials={creds['exch']}",
-            "--set",
-            f"ouch.port={port}",
-            "--set",
-            "line_a.addr=127.0.0.1",
-            "--set",
-            f"line_a.port={free_port(socket.SOCK_DGRAM)}",
-            "--set",
-            "line_b.addr=",
-            "--set",
-            "rerequest.port=0",
-            "--set",
-            "snapshot.port=0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sim = Sim(tmp_path, creds["exch"], stats_json=False)
+    proc = sim.proc
     try:
-        assert proc.stdout is not None and proc.stdout.readline().startswith("ready")
         proc.send_signal(signal.SIGUSR2)
         time.sleep(0.3)
         assert proc.poll() is None, "SIGUSR2 stopped the simulator"
