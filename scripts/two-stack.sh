@@ -39,7 +39,7 @@ while (($#)); do
         --out) out=$2; shift 2 ;;
         --quick) secs=3; shift ;;
         --pause-lab) pause_lab=1; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -e/{/^set -e/d;p}' "$0"; exit 0 ;;
         *) echo "two-stack: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
