@@ -63,6 +63,7 @@ rows = [
     ("peak live orders / levels", f"{book['peak_orders']:,} / {book['peak_levels']:,}"),
     ("BBO changes", f"{book['bbo_changes']:,}"),
     ("book region reserved (MiB)", f"{book['book_bytes'] / mib:.0f}"),
+    ("page faults in the timed loop (book locked)", f"{book['loop_page_faults']} ({'yes' if book['locked'] else 'no'})"),
     ("peak RSS, replay incl. mapped file (MiB)", f"{book['peak_rss_kb'] / 1024:.0f}"),
     ("peak RSS minus file (MiB)", f"{book['peak_rss_kb'] / 1024 - size / mib:.0f}"),
     ("peak RSS, decode-only (MiB)", f"{dec['peak_rss_kb'] / 1024:.0f}"),

@@ -1,6 +1,7 @@
 /* Full-depth order book: init/layout, message application, queries. See book.h. */
 #include "book/book.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -147,6 +148,11 @@ void tp_book_free(tp_book *b)
 {
     if (b && b->owned)
         munmap(b, b->region_len);
+}
+
+int tp_book_lock(tp_book *b)
+{
+    return mlock(b, b->region_len) == 0 ? 0 : errno;
 }
 
 tp_book *tp_book_attach(void *region)

@@ -96,6 +96,9 @@ tp_book *tp_book_init_in(const tp_book_cfg *cfg, void *region, size_t len);
 /* Same in a region of its own (anonymous mmap); NULL on failure. */
 tp_book *tp_book_init(const tp_book_cfg *cfg);
 void tp_book_free(tp_book *book); /* only for books from tp_book_init() */
+/* Fault in and lock the whole region (mlock): no page fault after this, as tickpath-fh gets
+ * from mlockall. Returns 0 or an errno value (e.g. EPERM/ENOMEM under RLIMIT_MEMLOCK). */
+int tp_book_lock(tp_book *book);
 /* Re-derive the in-process pointers of a book laid out by another process in region. */
 tp_book *tp_book_attach(void *region);
 /* Read-only lookup in a book laid out by another process (region mapped PROT_READ, len bytes):

@@ -3,6 +3,13 @@
  * The reader walks a caller-owned buffer (e.g. an mmap of a day file). It never reads past
  * the end: a length that runs past the end of the buffer is a truncated tail (counted,
  * iteration stops); a zero length is counted and skipped.
+ *
+ * The reader prefetches the stream TP_BF_PREFETCH_AHEAD bytes ahead of the record it returns.
+ * Why: the hardware prefetchers did not keep up on the bench VM (Intel Xeon, KVM). Decoding a
+ * 613 MB day from memory took 10.6-15 ns/msg against 5.6 ns/msg for the same loop in L2.
+ * With a software prefetch 2 KiB ahead it took 5.8 ns/msg. 256 B ahead was too short (11.6)
+ * and 1 KiB nearly enough (6.2); 2-8 KiB were equal. One prefetch per record is cheaper than
+ * a branch that issues one per cache line.
  */
 #ifndef TP_ITCH_BINARYFILE_H
 #define TP_ITCH_BINARYFILE_H
@@ -11,6 +18,8 @@
 #include <stdint.h>
 
 #include "common/compiler.h"
+
+#define TP_BF_PREFETCH_AHEAD 2048u
 #include "common/endian.h"
 
 typedef struct {
@@ -46,6 +55,8 @@ static inline int tp_bf_next(tp_bf_reader *r, const uint8_t **msg, size_t *len)
         }
         const uint8_t *m = r->pos + 2;
         r->pos = m + n;
+        /* integer arithmetic: the address may lie past the buffer (a prefetch never faults) */
+        __builtin_prefetch((const void *)((uintptr_t)r->pos + TP_BF_PREFETCH_AHEAD));
         if (TP_UNLIKELY(n == 0)) {
             r->zero_length++;
             continue;
