@@ -49,3 +49,11 @@ def gen_bin() -> Path:
     if path is None:
         pytest.skip("tickpath-gen not built (make build, or set TICKPATH_BINDIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def bench_ring_bin() -> Path:
+    path = find_binary("tickpath-bench-ring")
+    if path is None:
+        pytest.skip("tickpath-bench-ring not built (make build, or set TICKPATH_BINDIR)")
+    return path

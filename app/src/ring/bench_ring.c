@@ -1,12 +1,12 @@
 /* tickpath-bench-ring: one-way hop latency of the SPSC ring between two pinned threads.
- * The producer writes the TSC into a slot; the consumer subtracts it from its own TSC read on
- * pop. Messages are paced (one in flight at a time) so the number is a
- * hop latency, not a throughput: `ring_hop_ns` sends each message 1 us after the previous one
- * was consumed (the consumer is idle-spinning when it arrives, the market-data case), and
- * `ring_hop_b2b_ns` right after (the consumer is still leaving pop_commit, so the index and slot
- * lines are contended: ~2x slower on the Intel VM measured). Usage: tickpath-bench-ring [N] [cpu_producer cpu_consumer]
- * Prints a table (ns): p50 p90 p99 p99.9 max, the throughput of an unpaced run, and the
- * round trip through a second (echo) ring, whose half is a one-way hop on one clock. */
+ * The producer writes the TSC into a slot; the consumer reads the slot, fences, and subtracts
+ * it from its own TSC. Messages are paced (one in flight at a time) so the number is a hop
+ * latency, not a throughput: `ring_hop_ns` sends each message 1 us after the previous one was
+ * consumed (the consumer is idle-spinning when it arrives, the market-data case), and
+ * `ring_hop_b2b_ns` right after. Usage: tickpath-bench-ring [N] [cpu_producer cpu_consumer]
+ * Prints a table (ns): p50 p90 p99 p99.9 max, the throughput of an unpaced run, the round trip
+ * through a second (echo) ring (its half is a one-way hop on one clock), and the coherence
+ * floor between the two CPUs (`line_1_ns`, `line_2_ns`: see run_line). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -99,9 +99,15 @@ static void *consumer(void *arg)
         slot *s = tp_spsc_pop_slot(&ring);
         if (!s)
             continue;
+        const uint64_t sent = s->t;
+        /* lfence: the stamp is taken once the payload has been read. Without it the CPU may
+         * run rdtsc before the loads that found the message complete: a minimal loop whose
+         * spin count the branch predictor could learn then "measured" 50-60 ns for a hop
+         * that takes 130-160 ns with the fence. */
+        __builtin_ia32_lfence();
         uint64_t t = tsc();
         if (paced)
-            tp_hist_add(&hist, t > s->t ? (uint64_t)((double)(t - s->t) / tsc_per_ns) : 0);
+            tp_hist_add(&hist, t > sent ? (uint64_t)((double)(t - sent) / tsc_per_ns) : 0);
         if (s->i != k) {
             fprintf(stderr, "order broken: got %llu want %llu\n", (unsigned long long)s->i,
                     (unsigned long long)k);
@@ -182,6 +188,66 @@ static double run(void)
     return (double)(now_ns() - t0) / 1e9;
 }
 
+/* The coherence floor between the two CPUs: one hand-off of a cache line, timed on one clock
+ * (round trip / 2). "1 line": both sides write the same line, so each reader writes the line
+ * it just fetched (it migrates with ownership). "2 lines": each side writes its own line and
+ * only reads the other one. That is the pattern of every SPSC ring (the consumer never writes
+ * the slot or index it reads), so the writer first invalidates the reader's copy, then the
+ * reader fetches the line again. A ring hop cannot beat the "2 lines" figure. */
+static TP_ALIGNED_CL volatile uint64_t line_a;
+static TP_ALIGNED_CL volatile uint64_t line_b;
+static int two_lines;
+
+static void *line_echo(void *arg)
+{
+    (void)arg;
+    pin(cpu_c);
+    for (uint64_t i = 1; i <= n_msgs; i++) {
+        if (two_lines) {
+            while (line_a != i)
+                ;
+            line_b = i;
+        } else {
+            while (line_a != 2 * i - 1)
+                ;
+            line_a = 2 * i;
+        }
+    }
+    return NULL;
+}
+
+static void run_line(int two, tp_hist *h)
+{
+    line_a = line_b = 0;
+    two_lines = two;
+    pthread_t th;
+    pthread_create(&th, NULL, line_echo, NULL);
+    pin(cpu_p);
+    for (uint64_t i = 1; i <= n_msgs; i++) {
+        uint64_t t0 = tsc();
+        if (two) {
+            line_a = i;
+            while (line_b != i)
+                ;
+        } else {
+            line_a = 2 * i - 1;
+            while (line_a != 2 * i)
+                ;
+        }
+        tp_hist_add(h, (uint64_t)((double)(tsc() - t0) / tsc_per_ns / 2.0));
+    }
+    pthread_join(th, NULL);
+}
+
+static void print_row(const char *name, const tp_hist *h, const char *last)
+{
+    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", name,
+           (unsigned long long)h->count, (unsigned long long)tp_hist_quantile(h, 0.5),
+           (unsigned long long)tp_hist_quantile(h, 0.9),
+           (unsigned long long)tp_hist_quantile(h, 0.99),
+           (unsigned long long)tp_hist_quantile(h, 0.999), (unsigned long long)h->max, last);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -207,24 +273,20 @@ int main(int argc, char **argv)
     double secs = run();
     tp_hist_init(&rtt);
     run_pingpong();
+    static tp_hist line1, line2;
+    tp_hist_init(&line1);
+    tp_hist_init(&line2);
+    run_line(0, &line1);
+    run_line(1, &line2);
     printf("%-16s %10s %8s %8s %8s %8s %10s %12s\n", "bench", "count", "p50", "p90", "p99",
            "p99.9", "max", "unpaced/s");
-    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12.0f\n", "ring_hop_ns",
-           (unsigned long long)hist.count, (unsigned long long)tp_hist_quantile(&hist, 0.5),
-           (unsigned long long)tp_hist_quantile(&hist, 0.9),
-           (unsigned long long)tp_hist_quantile(&hist, 0.99),
-           (unsigned long long)tp_hist_quantile(&hist, 0.999), (unsigned long long)hist.max,
-           (double)n_msgs / secs);
-    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_hop_b2b_ns",
-           (unsigned long long)b2b.count, (unsigned long long)tp_hist_quantile(&b2b, 0.5),
-           (unsigned long long)tp_hist_quantile(&b2b, 0.9),
-           (unsigned long long)tp_hist_quantile(&b2b, 0.99),
-           (unsigned long long)tp_hist_quantile(&b2b, 0.999), (unsigned long long)b2b.max, "-");
-    printf("%-16s %10llu %8llu %8llu %8llu %8llu %10llu %12s\n", "ring_rtt_ns",
-           (unsigned long long)rtt.count, (unsigned long long)tp_hist_quantile(&rtt, 0.5),
-           (unsigned long long)tp_hist_quantile(&rtt, 0.9),
-           (unsigned long long)tp_hist_quantile(&rtt, 0.99),
-           (unsigned long long)tp_hist_quantile(&rtt, 0.999), (unsigned long long)rtt.max, "-");
+    char unpaced[32];
+    snprintf(unpaced, sizeof unpaced, "%.0f", (double)n_msgs / secs);
+    print_row("ring_hop_ns", &hist, unpaced);
+    print_row("ring_hop_b2b_ns", &b2b, "-");
+    print_row("ring_rtt_ns", &rtt, "-");
+    print_row("line_1_ns", &line1, "-");
+    print_row("line_2_ns", &line2, "-");
     printf("ring one-way = rtt/2: p50 %llu ns\n",
            (unsigned long long)tp_hist_quantile(&rtt, 0.5) / 2);
     return 0;
