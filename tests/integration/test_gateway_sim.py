@@ -600,6 +600,10 @@ def test_tick_to_trade_end_to_end(tmp_path: Path, creds: dict[str, Any]) -> None
     stages = s["gateway"]["stages_ns"]
     for k in ("rx_to_book", "book_to_strategy", "strategy_to_risk", "risk_to_send"):
         assert stages[k]["count"] == s["strategy"]["orders"]
+    # every order left in its packet's batch (one send() per packet that triggered orders)
+    orders = s["gateway"]["orders"]
+    assert orders["batched_orders"] == s["strategy"]["orders"]
+    assert 0 < orders["batches"] <= orders["batched_orders"]
 
 
 def test_stats_snapshot_on_sigusr2_while_running(tmp_path: Path, creds: dict[str, Any]) -> None:

@@ -6,8 +6,8 @@
 # gateway's per-stage budget and the risk check cost.
 #
 # Usage: app/bench/gw/run.sh [SECONDS] [FLOW_RATE]     (env TICKPATH_BINDIR, SPIN=0|1, SIM_RT=prio,
-#        EVERY=n: with 1, a packet holding two BBO changes queues the second order behind the
-#        first one's send(), ~5 us on loopback TCP: that shows in rx_to_book and the p99)
+#        EVERY=n: the ping strategy orders on every n-th BBO change; the orders one packet
+#        triggers leave in one send(), see the gateway README "Batching")
 # Sets kernel.sched_rt_runtime_us=-1 for the run (a SCHED_FIFO spinner would otherwise be
 # throttled 50 ms/s) and restores it on exit. Only the strategy (the host under test) runs
 # SCHED_FIFO: the simulator spins under SCHED_OTHER (SIM_RT=0). With both vCPUs held by FIFO

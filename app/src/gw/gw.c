@@ -523,8 +523,16 @@ int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why)
         tp_risk_on_open(&g->risk, sym, side, r->shares);
         rc = send_enter(g, o, now);
     }
-    o->t_send = tp_rt_now_ns();
     g->st.sent++;
+    if (g->batching && rc == 0) {
+        g->batch[g->batch_n++] = i; /* stamped and reported when the batch is sent */
+        if (g->batch_n == TP_GW_BATCH_MAX) {
+            tp_gw_batch_end(g);
+            tp_gw_batch_begin(g);
+        }
+        return i;
+    }
+    o->t_send = tp_rt_now_ns();
     stage_hists(g, o);
     if (rc != 0) {
         /* the session just went down: the order stays pending_new and is re-sent with
@@ -533,6 +541,33 @@ int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why)
     }
     event(g, i, "sent");
     return i;
+}
+
+void tp_gw_batch_begin(tp_gw *g)
+{
+    g->batching = 1;
+    g->batch_n = 0;
+    tp_soup_client_cork(&g->soup);
+}
+
+void tp_gw_batch_end(tp_gw *g)
+{
+    g->batching = 0;
+    int rc = tp_soup_client_uncork(&g->soup, tp_rt_now_ns());
+    if (!g->batch_n)
+        return;
+    uint64_t t_send = tp_rt_now_ns();
+    g->st.batches++;
+    g->st.batched_orders += g->batch_n;
+    for (uint32_t k = 0; k < g->batch_n; k++) {
+        gw_order *o = &g->orders[g->batch[k]];
+        o->t_send = t_send;
+        stage_hists(g, o);
+        if (rc != 0) /* as above: pending_new, re-sent with the same token after login */
+            g->st.refused[GW_REASON_SESSION_DOWN]++;
+        event(g, g->batch[k], "sent");
+    }
+    g->batch_n = 0;
 }
 
 tp_soup_cli_state tp_gw_poll(tp_gw *g, uint64_t now)
@@ -602,7 +637,7 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
             "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"exec_shares\": %llu, "
             "\"canceled\": %llu, \"replaced\": %llu, \"broken\": %llu, \"unknown_token\": %llu, "
             "\"bad_msgs\": %llu, \"kill_cancels\": %llu, \"table\": %u, \"token_next\": %llu, "
-            "\"by_state\": {",
+            "\"batches\": %llu, \"batched_orders\": %llu, \"by_state\": {",
             (unsigned long long)s->submitted, (unsigned long long)s->sent,
             (unsigned long long)s->resent, (unsigned long long)s->accepted,
             (unsigned long long)s->rejected, (unsigned long long)s->executions,
@@ -610,7 +645,8 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
             (unsigned long long)s->replaced, (unsigned long long)s->broken,
             (unsigned long long)s->unknown_token, (unsigned long long)s->bad_msgs,
             (unsigned long long)s->kill_cancels, g->n_orders,
-            (unsigned long long)g->tokens.next);
+            (unsigned long long)g->tokens.next, (unsigned long long)s->batches,
+            (unsigned long long)s->batched_orders);
     for (int i = 0; i < GW_STATES; i++)
         fprintf(f, "%s\"%s\": %u", i ? ", " : "", STATE_NAMES[i], by_state[i]);
     fputs("}},\n \"risk\": {\"checks\": ", f);

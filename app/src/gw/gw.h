@@ -100,7 +100,10 @@ typedef struct {
 typedef struct {
     uint64_t submitted, sent, resent, accepted, rejected, executions, exec_shares, canceled,
         replaced, broken, unknown_token, bad_msgs, kill_cancels, refused[GW_REASONS];
+    uint64_t batches, batched_orders; /* batches that sent >= 1 new order, and those orders */
 } tp_gw_stats;
+
+#define TP_GW_BATCH_MAX 32
 
 typedef struct {
     tp_gw_cfg cfg;
@@ -114,6 +117,9 @@ typedef struct {
     tokmap by_counter;    /* token counter -> order index */
     tp_gw_stats st;
     tp_hist h[GW_H_COUNT];
+    int batching;                      /* between tp_gw_batch_begin and _end */
+    uint32_t batch_n;
+    uint32_t batch[TP_GW_BATCH_MAX];   /* orders queued in the current batch */
 } tp_gw;
 
 int tp_gw_init(tp_gw *g, const tp_gw_cfg *cfg, char *err, size_t errlen);
@@ -122,6 +128,13 @@ void tp_gw_free(tp_gw *g);
  * refused (reason in g->orders[i].risk_reason for a recorded refusal; *why always). */
 int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why);
 tp_soup_cli_state tp_gw_poll(tp_gw *g, uint64_t now);
+/* Batch the orders one market-data packet triggers: between begin and end, tp_gw_submit runs
+ * the risk checks and queues the OUCH messages; end sends them with one send(). Why: on
+ * kernel TCP each send() costs microseconds, so a second order of the same packet used to
+ * wait for the first one's send. t_send (and the stage histograms) are stamped at end. At
+ * most TP_GW_BATCH_MAX orders per batch (a fuller batch is sent early). */
+void tp_gw_batch_begin(tp_gw *g);
+void tp_gw_batch_end(tp_gw *g);
 static inline void tp_gw_set_bbo(tp_gw *g, uint32_t sym, uint32_t bid, uint32_t ask)
 {
     tp_risk_set_bbo(&g->risk, sym, bid, ask);

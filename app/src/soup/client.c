@@ -225,6 +225,23 @@ int tp_soup_client_send(tp_soup_client *c, const void *msg, size_t len, uint64_t
     return 0;
 }
 
+void tp_soup_client_cork(tp_soup_client *c)
+{
+    if (c->state == TP_SOUP_CLI_UP)
+        tp_soup_io_cork(&c->io);
+}
+
+int tp_soup_client_uncork(tp_soup_client *c, uint64_t now)
+{
+    if (!c->io.corked)
+        return c->state == TP_SOUP_CLI_UP ? 0 : -1;
+    if (tp_soup_io_uncork(&c->io) != 0) {
+        go_down(c, now, c->cfg.reconnect_ms);
+        return -1;
+    }
+    return 0;
+}
+
 void tp_soup_client_drop(tp_soup_client *c, uint64_t now, uint32_t delay_ms)
 {
     c->st.drops++;

@@ -74,6 +74,11 @@ void tp_soup_client_free(tp_soup_client *c);
 tp_soup_cli_state tp_soup_client_poll(tp_soup_client *c, uint64_t now);
 /* Send an unsequenced message ('U'); -1 if the session is not UP or the send failed. */
 int tp_soup_client_send(tp_soup_client *c, const void *msg, size_t len, uint64_t now);
+/* Batch: between cork and uncork, sends are queued; uncork sends them in one send() (one TCP
+ * segment). Uncork returns 0, or -1 if the session is not UP or the send failed (then the
+ * session goes down, as for tp_soup_client_send). */
+void tp_soup_client_cork(tp_soup_client *c);
+int tp_soup_client_uncork(tp_soup_client *c, uint64_t now);
 /* Abruptly close the connection (no logout) and wait delay_ms before reconnecting. */
 void tp_soup_client_drop(tp_soup_client *c, uint64_t now, uint32_t delay_ms);
 /* Send Logout Request and close: terminal. */

@@ -48,6 +48,7 @@ void tp_soup_io_attach(tp_soup_io *io, int fd, uint64_t now)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     io->fd = fd;
     io->rx_off = io->rx_len = io->tx_off = io->tx_len = 0;
+    io->corked = 0;
     io->last_rx_ns = io->last_tx_ns = now;
 }
 
@@ -57,6 +58,7 @@ void tp_soup_io_close(tp_soup_io *io)
         close(io->fd);
     io->fd = -1;
     io->rx_off = io->rx_len = io->tx_off = io->tx_len = 0;
+    io->corked = 0;
 }
 
 long tp_soup_io_read(tp_soup_io *io)
@@ -123,7 +125,7 @@ int tp_soup_io_send(tp_soup_io *io, const uint8_t *pkt, size_t len, uint64_t now
 {
     if (io->fd < 0)
         return -1;
-    if (io->tx_off == io->tx_len) {
+    if (io->tx_off == io->tx_len && !io->corked) {
         /* Fast path: nothing queued, write directly. */
         io->tx_off = io->tx_len = 0;
         ssize_t n = send(io->fd, pkt, len, MSG_NOSIGNAL);
@@ -139,6 +141,8 @@ int tp_soup_io_send(tp_soup_io *io, const uint8_t *pkt, size_t len, uint64_t now
         pkt += n;
         len -= (size_t)n;
     }
+    if (io->tx_cap - io->tx_len < len && io->corked && tp_soup_io_flush(io) != 0)
+        return -1; /* corked and full: send what is queued first */
     if (io->tx_cap - io->tx_len < len && io->tx_off) {
         memmove(io->tx, io->tx + io->tx_off, io->tx_len - io->tx_off);
         io->tx_len -= io->tx_off;
@@ -149,7 +153,7 @@ int tp_soup_io_send(tp_soup_io *io, const uint8_t *pkt, size_t len, uint64_t now
     memcpy(io->tx + io->tx_len, pkt, len);
     io->tx_len += len;
     io->last_tx_ns = now;
-    return tp_soup_io_flush(io);
+    return io->corked ? 0 : tp_soup_io_flush(io);
 }
 
 int tp_soup_io_send_pkt(tp_soup_io *io, uint8_t type, const void *payload, size_t len,

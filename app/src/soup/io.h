@@ -24,6 +24,7 @@ typedef struct {
     uint64_t rx_ns;                /* time taken right after the last recv() that got data */
     uint64_t framing_errors;
     uint64_t bytes_rx, bytes_tx;
+    int corked;                    /* queue only: the next uncork sends everything at once */
 } tp_soup_io;
 
 int tp_soup_io_init(tp_soup_io *io, size_t rx_cap, size_t tx_cap, size_t max_payload);
@@ -42,6 +43,14 @@ int tp_soup_io_send(tp_soup_io *io, const uint8_t *pkt, size_t len, uint64_t now
 int tp_soup_io_send_pkt(tp_soup_io *io, uint8_t type, const void *payload, size_t len,
                         uint64_t now);
 int tp_soup_io_flush(tp_soup_io *io);
+/* Cork: tp_soup_io_send only queues until tp_soup_io_uncork, which sends the queue with one
+ * send() (one TCP segment for several packets). Returns as tp_soup_io_flush. */
+static inline void tp_soup_io_cork(tp_soup_io *io) { io->corked = 1; }
+static inline int tp_soup_io_uncork(tp_soup_io *io)
+{
+    io->corked = 0;
+    return tp_soup_io_flush(io);
+}
 static inline size_t tp_soup_io_pending(const tp_soup_io *io) { return io->tx_len - io->tx_off; }
 static inline size_t tp_soup_io_room(const tp_soup_io *io) { return io->tx_cap - io->tx_len + io->tx_off; }
 

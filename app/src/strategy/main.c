@@ -82,6 +82,22 @@ static void hand_over(app *a, const tp_gw_req *out, int n)
     }
 }
 
+/* the orders of one packet (udp source) or of one poll of BBO events (shm source) leave in
+ * one send() when the strategy and the gateway share the thread */
+static void batch_begin(void *ctx)
+{
+    app *a = ctx;
+    if (!a->threaded)
+        tp_gw_batch_begin(a->gw);
+}
+
+static void batch_end(void *ctx)
+{
+    app *a = ctx;
+    if (!a->threaded)
+        tp_gw_batch_end(a->gw);
+}
+
 /* udp source: the strategy's own book calls this after a message changed a BBO */
 static void on_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo)
 {
@@ -105,8 +121,12 @@ static void on_shm_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo, uint64_t s
 /* Market data available now: handled (> 0) or none (0). */
 static int md_poll(app *a)
 {
-    if (a->use_shm)
-        return md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
+    if (a->use_shm) {
+        batch_begin(a);
+        int n = md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
+        batch_end(a);
+        return n;
+    }
     return md_rx_poll(&a->md);
 }
 
@@ -246,6 +266,9 @@ int main(int argc, char **argv)
                           sizeof err) != 0) {
         DIE("%s", err);
     }
+    a.md.pkt_begin = batch_begin;
+    a.md.pkt_end = batch_end;
+    a.md.pkt_ctx = &a;
     /* the strategy -> gateway ring: allocated once here, never on the hot path */
     tp_gw_req *slots = calloc(sc.ring_size, sizeof *slots);
     if (!slots || tp_spsc_init(&a.ring, slots, sc.ring_size, sizeof(tp_gw_req)) != 0)
@@ -269,11 +292,15 @@ int main(int argc, char **argv)
         if (a.threaded) {
             tp_gw_req *r;
             while ((r = tp_spsc_pop_slot(&a.ring))) {
+                if (!work)
+                    tp_gw_batch_begin(&g); /* what the ring holds now leaves in one send() */
                 tp_gw_req copy = *r;
                 tp_spsc_pop_commit(&a.ring);
                 apply_req(&g, &copy);
                 work = 1;
             }
+            if (work)
+                tp_gw_batch_end(&g);
         } else {
             work = md_poll(&a) > 0;
         }

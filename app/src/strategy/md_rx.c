@@ -93,6 +93,8 @@ int md_rx_poll(md_rx *m)
             m->st.gaps++;
         tp_mold_iter it;
         tp_mold_iter_init(&it, &p);
+        if (m->pkt_begin)
+            m->pkt_begin(m->pkt_ctx);
         for (uint16_t i = 0; i < p.count; i++) {
             uint16_t len;
             const uint8_t *msg = tp_mold_iter_next(&it, &len);
@@ -107,5 +109,7 @@ int md_rx_poll(md_rx *m)
             m->st.messages++;
             tp_book_apply(m->book, msg, len);
         }
+        if (m->pkt_end)
+            m->pkt_end(m->pkt_ctx);
     }
 }

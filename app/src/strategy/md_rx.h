@@ -22,6 +22,11 @@ typedef struct {
     uint64_t cur_itch_ts; /* its ITCH timestamp */
     uint64_t t_rx;        /* CLOCK_REALTIME right after recv() of the current packet */
     int ended;
+    /* optional: called around the messages of each data packet (the strategy batches the
+     * orders one packet triggers into one send: tp_gw_batch_begin / _end) */
+    void (*pkt_begin)(void *ctx);
+    void (*pkt_end)(void *ctx);
+    void *pkt_ctx;
     md_rx_stats st;
     uint8_t buf[2048];
 } md_rx;

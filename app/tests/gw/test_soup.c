@@ -1,6 +1,7 @@
 /* SoupBinTCP 3.0: framing vectors, partial reads, malformed input, and real loopback TCP
  * sessions between tp_soup_client and tp_soup_server (login accepted/rejected, heartbeats,
- * dead link, replay after reconnect, end of session). */
+ * dead link, replay after reconnect, end of session), and the cork that batches sends. */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -261,9 +262,48 @@ static void test_sessions(void)
     tp_soup_server_free(&s);
 }
 
+/* Cork: packets queued while corked reach the peer only at uncork, all in one send(). */
+static void test_cork(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    tp_soup_io io;
+    CHECK(tp_soup_io_init(&io, 4096, 256, 1024) == 0);
+    io.fd = sv[0]; /* not attach: TCP_NODELAY does not apply to a socketpair */
+    fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+    uint8_t got[512];
+    const uint8_t pkt[40] = {0, 38, 'U'};
+    tp_soup_io_cork(&io);
+    for (int i = 0; i < 3; i++)
+        CHECK(tp_soup_io_send(&io, pkt, sizeof pkt, 1) == 0);
+    CHECK(recv(sv[1], got, sizeof got, 0) < 0); /* nothing left yet */
+    CHECK_EQ(tp_soup_io_pending(&io), 3 * sizeof pkt);
+    CHECK(tp_soup_io_uncork(&io) == 0);
+    CHECK_EQ(recv(sv[1], got, sizeof got, 0), 3 * sizeof pkt); /* one read: one send */
+    CHECK_EQ(io.bytes_tx, 3 * sizeof pkt);
+    /* uncorked again: a send goes straight out */
+    CHECK(tp_soup_io_send(&io, pkt, sizeof pkt, 2) == 0);
+    CHECK_EQ(recv(sv[1], got, sizeof got, 0), sizeof pkt);
+    /* corked with a full buffer (256 bytes): the queue is sent early, nothing is lost */
+    tp_soup_io_cork(&io);
+    for (int i = 0; i < 10; i++)
+        CHECK(tp_soup_io_send(&io, pkt, sizeof pkt, 3) == 0);
+    CHECK(tp_soup_io_uncork(&io) == 0);
+    size_t total = 0;
+    ssize_t n;
+    while ((n = recv(sv[1], got, sizeof got, 0)) > 0)
+        total += (size_t)n;
+    CHECK_EQ(total, 10 * sizeof pkt);
+    tp_soup_io_close(&io);
+    CHECK_EQ(io.corked, 0);
+    close(sv[1]);
+    tp_soup_io_free(&io);
+}
+
 int main(void)
 {
     test_frames();
     test_sessions();
+    test_cork();
     return tp_check_done("test_soup");
 }
