@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every libFuzzer target for SECONDS each (default 10), from its seed corpus.
 # Build first:  CC=clang meson setup app/build-fuzz app -Dfuzz=true && meson compile -C app/build-fuzz
-# Env: FUZZ_BUILD (default app/build-fuzz next to this script), FUZZ_JOBS (default 1).
+# Env: FUZZ_BUILD (default app/build-fuzz next to this script), FUZZ_PARALLEL (targets run at
+#      once, default the number of CPUs: `make test` spends SECONDS x targets / CPUs here).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 secs="${1:-10}"
@@ -18,16 +19,36 @@ while IFS= read -r f; do
 done < <(find "$build" -maxdepth 3 -type f -name 'fuzz_*' -perm -u+x ! -name '*.p' | sort)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-fail=0
-for t in "${targets[@]}"; do
+run_one() { # target: runs it, leaves its log and "ok"/"FAIL" in $work
+    local t="$1" name corpus
     name="$(basename "$t")"
     corpus="$work/$name"
     mkdir -p "$corpus" "$work/artifacts"
     cp "$here/corpus/$name/"* "$corpus/" 2>/dev/null || true
-    echo "== $t: ${secs}s"
-    if ! "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    if "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$work/artifacts/$name-" -print_final_stats=1 "$corpus" \
         >"$work/$name.log" 2>&1; then
+        echo ok >"$work/$name.status"
+    else
+        echo FAIL >"$work/$name.status"
+    fi
+}
+parallel="${FUZZ_PARALLEL:-$(nproc)}"
+running=0
+for t in "${targets[@]}"; do
+    if (( running >= parallel )); then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    run_one "$t" &
+    running=$((running + 1))
+done
+wait || true
+fail=0
+for t in "${targets[@]}"; do
+    name="$(basename "$t")"
+    echo "== $t: ${secs}s"
+    if [[ "$(cat "$work/$name.status" 2>/dev/null)" != ok ]]; then
         fail=1
         tail -40 "$work/$name.log"
         mkdir -p "$here/crashes"
