@@ -35,25 +35,24 @@ def find_binary(name: str) -> Path | None:
         return None
 
 
+def built_binary(name: str) -> Path:
+    """The binary, or skip the test with how to build it."""
+    path = find_binary(name)
+    if path is None:
+        pytest.skip(f"{name} not built (make build, or set TICKPATH_BINDIR)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def replay_bin() -> Path:
-    path = find_binary("tickpath-replay")
-    if path is None:
-        pytest.skip("tickpath-replay not built (make build, or set TICKPATH_BINDIR)")
-    return path
+    return built_binary("tickpath-replay")
 
 
 @pytest.fixture(scope="session")
 def gen_bin() -> Path:
-    path = find_binary("tickpath-gen")
-    if path is None:
-        pytest.skip("tickpath-gen not built (make build, or set TICKPATH_BINDIR)")
-    return path
+    return built_binary("tickpath-gen")
 
 
 @pytest.fixture(scope="session")
 def bench_ring_bin() -> Path:
-    path = find_binary("tickpath-bench-ring")
-    if path is None:
-        pytest.skip("tickpath-bench-ring not built (make build, or set TICKPATH_BINDIR)")
-    return path
+    return built_binary("tickpath-bench-ring")

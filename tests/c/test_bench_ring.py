@@ -16,8 +16,8 @@ def test_bench_ring_reports_every_row(bench_ring_bin: Path) -> None:
     proc = subprocess.run([str(bench_ring_bin), "5000", *pair], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in proc.stdout.splitlines()
-            if line.split() and line.split()[0] in ROWS}
+    fields = [line.split() for line in proc.stdout.splitlines()]
+    rows = {f[0]: f[1:] for f in fields if f and f[0] in ROWS}
     assert set(rows) == set(ROWS)
     for name, cols in rows.items():
         count, p50, p90, p99 = (int(c) for c in cols[:4])

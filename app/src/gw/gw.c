@@ -426,6 +426,18 @@ static void stage_hists(tp_gw *g, const gw_order *o)
     }
 }
 
+/* Order i left (rc 0) or the session went down under it (rc != 0: the order stays
+ * pending_new and is re-sent with the same token after the next login). */
+static void on_sent(tp_gw *g, uint32_t i, uint64_t t_send, int rc)
+{
+    gw_order *o = &g->orders[i];
+    o->t_send = t_send;
+    stage_hists(g, o);
+    if (rc != 0)
+        g->st.refused[GW_REASON_SESSION_DOWN]++;
+    event(g, i, "sent");
+}
+
 int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why)
 {
     *why = 0;
@@ -532,14 +544,7 @@ int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why)
         }
         return i;
     }
-    o->t_send = tp_rt_now_ns();
-    stage_hists(g, o);
-    if (rc != 0) {
-        /* the session just went down: the order stays pending_new and is re-sent with
-         * the same token after the next login */
-        g->st.refused[GW_REASON_SESSION_DOWN]++;
-    }
-    event(g, i, "sent");
+    on_sent(g, i, tp_rt_now_ns(), rc);
     return i;
 }
 
@@ -559,14 +564,8 @@ void tp_gw_batch_end(tp_gw *g)
     uint64_t t_send = tp_rt_now_ns();
     g->st.batches++;
     g->st.batched_orders += g->batch_n;
-    for (uint32_t k = 0; k < g->batch_n; k++) {
-        gw_order *o = &g->orders[g->batch[k]];
-        o->t_send = t_send;
-        stage_hists(g, o);
-        if (rc != 0) /* as above: pending_new, re-sent with the same token after login */
-            g->st.refused[GW_REASON_SESSION_DOWN]++;
-        event(g, g->batch[k], "sent");
-    }
+    for (uint32_t k = 0; k < g->batch_n; k++)
+        on_sent(g, g->batch[k], t_send, rc);
     g->batch_n = 0;
 }
 

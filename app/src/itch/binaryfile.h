@@ -18,9 +18,9 @@
 #include <stdint.h>
 
 #include "common/compiler.h"
+#include "common/endian.h"
 
 #define TP_BF_PREFETCH_AHEAD 2048u
-#include "common/endian.h"
 
 typedef struct {
     const uint8_t *pos;
