@@ -3,9 +3,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/endian.h"
@@ -66,13 +69,21 @@ int itch_out_init(itch_out *o, const itch_out_cfg *cfg, char *err, size_t errlen
         if (o->fd[i] < 0)
             return -1;
     }
+    /* Line A's packets get the kernel's software transmit stamp (taken in the device's
+     * transmit routine: loopback, veth, a NIC driver), read back from the error queue with
+     * the datagram's number (OPT_ID) after each send. */
+    int tsflags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+                  SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+    o->tx_stamps = cfg->n_lines > 0 &&
+                   setsockopt(o->fd[0], SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags) == 0;
     o->store_cap = cfg->store_bytes;
     o->store_max = cfg->store_msgs;
     o->store = malloc(o->store_cap);
     o->store_off = calloc(o->store_max + 1, sizeof *o->store_off);
     o->stamp_seq = calloc(IO_STAMP_SLOTS, sizeof *o->stamp_seq);
     o->stamp_ns = calloc(IO_STAMP_SLOTS, sizeof *o->stamp_ns);
-    if (!o->store || !o->store_off || !o->stamp_seq || !o->stamp_ns) {
+    o->stamp_wire_ns = calloc(IO_STAMP_SLOTS, sizeof *o->stamp_wire_ns);
+    if (!o->store || !o->store_off || !o->stamp_seq || !o->stamp_ns || !o->stamp_wire_ns) {
         snprintf(err, errlen, "out of memory for the retransmission store");
         return -1;
     }
@@ -110,15 +121,66 @@ void itch_out_close(itch_out *o)
     free(o->store_off);
     free(o->stamp_seq);
     free(o->stamp_ns);
+    free(o->stamp_wire_ns);
     memset(o, 0, sizeof *o);
     o->fd[0] = o->fd[1] = o->rr_fd = -1;
 }
 
-static void send_all(itch_out *o, const uint8_t *p, size_t len)
+/* The transmit stamp of the datagram just sent on line A (number o->tx_id), from the
+ * socket's error queue; 0 if the kernel has not queued it (yet). Stamps of older datagrams
+ * met on the way are dropped: on loopback and veth the stamp is queued inside sendto(), so
+ * the first read finds it. A newer number means a failed send still took a number: the count
+ * follows the kernel's. */
+static uint64_t read_tx_stamp(itch_out *o)
 {
-    for (int i = 0; i < o->n_lines; i++)
-        if (sendto(o->fd[i], p, len, 0, (struct sockaddr *)&o->dst[i], sizeof o->dst[i]) < 0)
+    uint32_t id = o->tx_id++;
+    for (int k = 0; k < 4; k++) {
+        union {
+            char buf[CMSG_SPACE(sizeof(struct scm_timestamping)) +
+                     CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+            struct cmsghdr align;
+        } ctl;
+        struct msghdr mh = {.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+        if (recvmsg(o->fd[0], &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return 0;
+        uint64_t ts = 0;
+        int have_id = 0;
+        uint32_t got = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+                struct scm_timestamping t;
+                memcpy(&t, CMSG_DATA(c), sizeof t);
+                ts = (uint64_t)t.ts[0].tv_sec * 1000000000u + (uint64_t)t.ts[0].tv_nsec;
+            } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
+                struct sock_extended_err ee;
+                memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                if (ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING) {
+                    have_id = 1;
+                    got = ee.ee_data;
+                }
+            }
+        }
+        if (ts && have_id && (int32_t)(got - id) >= 0) {
+            o->tx_id = got + 1;
+            return ts;
+        }
+    }
+    return 0;
+}
+
+/* Send on every line; returns line A's kernel transmit stamp, 0 if there is none. */
+static uint64_t send_all(itch_out *o, const uint8_t *p, size_t len)
+{
+    uint64_t stamp = 0;
+    for (int i = 0; i < o->n_lines; i++) {
+        if (sendto(o->fd[i], p, len, 0, (struct sockaddr *)&o->dst[i], sizeof o->dst[i]) < 0) {
             o->st.send_errors++;
+            continue;
+        }
+        if (i == 0 && o->tx_stamps)
+            stamp = read_tx_stamp(o);
+    }
+    return stamp;
 }
 
 void itch_out_flush(itch_out *o)
@@ -137,6 +199,7 @@ void itch_out_flush(itch_out *o)
         uint64_t k = seq & (IO_STAMP_SLOTS - 1);
         o->stamp_seq[k] = seq;
         o->stamp_ns[k] = now;
+        o->stamp_wire_ns[k] = now;
         if (seq <= o->store_max && o->store_cap - o->store_used >= len) {
             memcpy(o->store + o->store_used, m, len);
             o->store_off[seq - 1] = o->store_used;
@@ -152,7 +215,14 @@ void itch_out_flush(itch_out *o)
             fwrite(m, 1, len, o->bf);
         }
     }
-    send_all(o, o->pkt, o->pkt_len);
+    uint64_t wire = send_all(o, o->pkt, o->pkt_len);
+    if (wire >= now) {
+        for (uint16_t i = 0; i < o->pkt_count; i++)
+            o->stamp_wire_ns[(first + i) & (IO_STAMP_SLOTS - 1)] = wire;
+        o->st.tx_stamped++;
+    } else {
+        o->st.tx_unstamped++;
+    }
     o->st.packets++;
     o->st.bytes += o->pkt_len;
     o->last_send_ns = now;
@@ -178,7 +248,7 @@ void itch_out_idle(itch_out *o, uint64_t now, uint64_t idle_ns)
         return;
     uint8_t hb[TP_MOLD_HDR_LEN];
     tp_mold_put_header(hb, o->session, o->next_seq, 0);
-    send_all(o, hb, sizeof hb);
+    (void)send_all(o, hb, sizeof hb);
     o->st.heartbeats++;
     o->last_send_ns = now;
 }
@@ -188,7 +258,7 @@ void itch_out_end(itch_out *o)
     itch_out_flush(o);
     uint8_t p[TP_MOLD_HDR_LEN];
     tp_mold_put_header(p, o->session, o->next_seq, TP_MOLD_END_OF_SESSION);
-    send_all(o, p, sizeof p);
+    (void)send_all(o, p, sizeof p);
     if (o->bf)
         fflush(o->bf);
 }

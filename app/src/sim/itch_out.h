@@ -6,6 +6,8 @@
  * Every packet is stamped at send time: the ITCH Timestamp of each message in it is
  * rewritten to the send time (CLOCK_REALTIME ns since midnight), and the send time is kept
  * per sequence number so tick-to-trade can be computed for an order naming that sequence.
+ * A second time is kept per sequence: the kernel's transmit stamp of line A's datagram (where
+ * the packet leaves this host's stack: the "wire"), or the send time if there is none.
  */
 #ifndef TP_SIM_ITCH_OUT_H
 #define TP_SIM_ITCH_OUT_H
@@ -19,7 +21,8 @@
 
 typedef struct {
     uint64_t packets, messages, bytes, heartbeats, rerequests, retrans_msgs, bad_requests,
-        store_full, send_errors;
+        store_full, send_errors,
+        tx_stamped, tx_unstamped; /* data packets with / without line A's transmit stamp */
 } itch_out_stats;
 
 typedef struct {
@@ -39,7 +42,9 @@ typedef struct {
     uint64_t *store_off; /* by sequence - 1 */
     uint64_t store_max;
     /* per-sequence send time */
-    uint64_t *stamp_seq, *stamp_ns;
+    uint64_t *stamp_seq, *stamp_ns, *stamp_wire_ns;
+    int tx_stamps;      /* line A's socket gives transmit stamps */
+    uint32_t tx_id;     /* number of the next datagram sent on line A (SOF_TIMESTAMPING_OPT_ID) */
     FILE *bf;
     int rr_fd;
     itch_out_stats st;
@@ -71,11 +76,19 @@ void itch_out_idle(itch_out *o, uint64_t now, uint64_t idle_ns);
 void itch_out_end(itch_out *o);
 /* Serve pending re-requests (non-blocking). */
 void itch_out_serve_rerequests(itch_out *o);
-/* Send time (CLOCK_REALTIME ns) of the packet that carried seq; 0 if unknown/expired. */
+/* Send time (CLOCK_REALTIME ns, taken before sendto) of the packet that carried seq; 0 if
+ * unknown/expired. */
 static inline uint64_t itch_out_sent_ns(const itch_out *o, uint64_t seq)
 {
     uint64_t i = seq & (IO_STAMP_SLOTS - 1);
     return o->stamp_seq[i] == seq ? o->stamp_ns[i] : 0;
+}
+/* Kernel transmit stamp of that packet on line A (the send time if there was none); 0 if
+ * unknown/expired. */
+static inline uint64_t itch_out_wire_ns(const itch_out *o, uint64_t seq)
+{
+    uint64_t i = seq & (IO_STAMP_SLOTS - 1);
+    return o->stamp_seq[i] == seq ? o->stamp_wire_ns[i] : 0;
 }
 
 #endif

@@ -138,6 +138,7 @@ int venue_init(venue *v, const venue_cfg *cfg)
     if (!v->arrivals)
         return -1;
     tp_hist_init(&v->t2t);
+    tp_hist_init(&v->t2t_app);
     tp_rng_seed(&v->rng, cfg->seed);
     v->flow_depth = cfg->flow_depth;
     v->tick = cfg->tick ? cfg->tick : 100;
@@ -225,15 +226,30 @@ static int find_sym(const venue *v, const char stock[8])
     return -1;
 }
 
-static void record_arrival(venue *v, int user, uint8_t type, const char token[14], uint64_t rx)
+/* Tick-to-trade of an inbound Enter/Replace whose token names its trigger packet. Wire to
+ * wire: the kernel's receive stamp of the order's segment minus the kernel's transmit stamp
+ * of the packet, both where the bytes cross this host's stack, as a tap between the two hosts
+ * would see them (the simulator's own send path and poll loop are the exchange's latency, not
+ * the trader's). A missing stamp falls back to the program's own time, which only adds. The
+ * program-to-program figure (before sendto -> after recv) is kept as t2t_app. */
+static void record_arrival(venue *v, int user, uint8_t type, const char token[14],
+                           uint64_t read_ns, uint64_t rx_kernel_ns)
 {
     int64_t trig = tp_token_trigger(token);
-    uint64_t t2t = 0;
+    uint64_t arrival = rx_kernel_ns ? rx_kernel_ns : read_ns;
+    uint64_t t2t = 0, t2t_app = 0;
+    if (rx_kernel_ns)
+        v->ost.rx_stamped++;
+    else
+        v->ost.rx_unstamped++;
     if (trig > 0) {
         uint64_t sent = itch_out_sent_ns(&v->out, (uint64_t)trig);
-        if (sent && rx >= sent) {
-            t2t = rx - sent;
+        uint64_t wire = itch_out_wire_ns(&v->out, (uint64_t)trig);
+        if (sent && wire && read_ns >= sent && arrival >= wire) {
+            t2t = arrival - wire;
+            t2t_app = read_ns - sent;
             tp_hist_add(&v->t2t, t2t);
+            tp_hist_add(&v->t2t_app, t2t_app);
             v->ost.t2t_matched++;
         } else {
             v->ost.t2t_unmatched++;
@@ -245,9 +261,11 @@ static void record_arrival(venue *v, int user, uint8_t type, const char token[14
         sim_arrival *a = &v->arrivals[v->n_arrivals++];
         int64_t c = tp_token_counter(token);
         a->token = c < 0 ? 0 : (uint64_t)c;
-        a->arrival_ns = rx;
+        a->arrival_ns = arrival;
+        a->read_ns = read_ns;
         a->trigger_seq = trig > 0 ? (uint64_t)trig : 0;
         a->t2t_ns = t2t;
+        a->t2t_app_ns = t2t_app;
         a->user = (int16_t)user;
         a->type = type;
     } else {
@@ -441,7 +459,8 @@ static void on_replace(venue *v, int user, const tp_ouch_replace *r)
         so->state = 'D';
 }
 
-void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns)
+void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns,
+                   uint64_t rx_kernel_ns)
 {
     venue *v = ctx;
     tp_ouch_in in;
@@ -451,11 +470,11 @@ void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t
     }
     switch (in.type) {
     case 'O':
-        record_arrival(v, user, 'O', in.u.enter.token, rx_ns);
+        record_arrival(v, user, 'O', in.u.enter.token, rx_ns, rx_kernel_ns);
         on_enter(v, user, &in.u.enter);
         break;
     case 'U':
-        record_arrival(v, user, 'U', in.u.replace.replacement, rx_ns);
+        record_arrival(v, user, 'U', in.u.replace.replacement, rx_ns, rx_kernel_ns);
         on_replace(v, user, &in.u.replace);
         break;
     default:
@@ -513,12 +532,13 @@ int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
     fprintf(f, " \"feed\": {\"mode\": \"%s\", \"packets\": %llu, \"messages\": %llu, \"bytes\": %llu, "
             "\"heartbeats\": %llu, \"rerequests\": %llu, \"retransmitted\": %llu, "
             "\"bad_requests\": %llu, \"store_full\": %llu, \"send_errors\": %llu, "
-            "\"next_seq\": %llu},\n",
+            "\"tx_stamped\": %llu, \"tx_unstamped\": %llu, \"next_seq\": %llu},\n",
             v->snapshot_feed ? "snapshot" : "incremental", (unsigned long long)is->packets,
             (unsigned long long)is->messages, (unsigned long long)is->bytes,
             (unsigned long long)is->heartbeats, (unsigned long long)is->rerequests,
             (unsigned long long)is->retrans_msgs, (unsigned long long)is->bad_requests,
             (unsigned long long)is->store_full, (unsigned long long)is->send_errors,
+            (unsigned long long)is->tx_stamped, (unsigned long long)is->tx_unstamped,
             (unsigned long long)v->out.next_seq);
     fprintf(f, " \"ouch\": {\"enter\": %llu, \"replace\": %llu, \"cancel\": %llu, \"bad_msgs\": %llu, "
             "\"dup_tokens\": %llu, \"unknown_token\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
@@ -551,23 +571,28 @@ int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
             "\"aggressive\": %llu},\n",
             (unsigned long long)v->fst.actions, (unsigned long long)v->fst.adds,
             (unsigned long long)v->fst.cancels, (unsigned long long)v->fst.aggressive);
-    fprintf(f, " \"tick_to_trade\": {\"matched\": %llu, \"unmatched\": %llu, \"no_trigger\": %llu, "
-            "\"hist\": ",
+    fprintf(f, " \"tick_to_trade\": {\"stamps\": \"kernel\", \"matched\": %llu, \"unmatched\": %llu, "
+            "\"no_trigger\": %llu, \"rx_stamped\": %llu, \"rx_unstamped\": %llu, \"hist\": ",
             (unsigned long long)o->t2t_matched, (unsigned long long)o->t2t_unmatched,
-            (unsigned long long)o->t2t_no_trigger);
+            (unsigned long long)o->t2t_no_trigger, (unsigned long long)o->rx_stamped,
+            (unsigned long long)o->rx_unstamped);
     tp_hist_write_json(f, &v->t2t);
+    fputs("},\n \"tick_to_trade_app\": {\"stamps\": \"program\", \"hist\": ", f);
+    tp_hist_write_json(f, &v->t2t_app);
     fputs("}}\n", f);
     return ferror(f) ? -1 : 0;
 }
 
 int venue_write_arrivals_csv(const venue *v, FILE *f)
 {
-    fputs("type,user,token_counter,arrival_ns,trigger_seq,tick_to_trade_ns\n", f);
+    fputs("type,user,token_counter,arrival_ns,read_ns,trigger_seq,tick_to_trade_ns,"
+          "tick_to_trade_app_ns\n", f);
     for (uint64_t i = 0; i < v->n_arrivals; i++) {
         const sim_arrival *a = &v->arrivals[i];
-        fprintf(f, "%c,%d,%llu,%llu,%llu,%llu\n", a->type, a->user, (unsigned long long)a->token,
-                (unsigned long long)a->arrival_ns, (unsigned long long)a->trigger_seq,
-                (unsigned long long)a->t2t_ns);
+        fprintf(f, "%c,%d,%llu,%llu,%llu,%llu,%llu,%llu\n", a->type, a->user,
+                (unsigned long long)a->token, (unsigned long long)a->arrival_ns,
+                (unsigned long long)a->read_ns, (unsigned long long)a->trigger_seq,
+                (unsigned long long)a->t2t_ns, (unsigned long long)a->t2t_app_ns);
     }
     return ferror(f) ? -1 : 0;
 }

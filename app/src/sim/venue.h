@@ -31,9 +31,12 @@ typedef struct {
 
 typedef struct {
     uint64_t token;   /* counter part (base-36 decoded), for the CSV */
-    uint64_t arrival_ns;
+    uint64_t arrival_ns; /* kernel receive stamp of the order's segment (read_ns if none) */
+    uint64_t read_ns;    /* right after the recv() that read it */
     uint64_t trigger_seq;
-    uint64_t t2t_ns;  /* 0 when no match */
+    uint64_t t2t_ns;     /* wire to wire: arrival_ns - trigger packet's transmit stamp; 0 when
+                          * no match */
+    uint64_t t2t_app_ns; /* read_ns - trigger packet's send time (before sendto); 0 when no match */
     int16_t user;
     uint8_t type;
 } sim_arrival;
@@ -41,7 +44,8 @@ typedef struct {
 typedef struct {
     uint64_t enter, replace, cancel, bad_msgs, dup_tokens, unknown_token, accepted, rejected,
         executed_msgs, canceled_msgs, replaced_msgs, ioc_canceled, t2t_matched, t2t_unmatched,
-        t2t_no_trigger, arrivals_dropped;
+        t2t_no_trigger, arrivals_dropped,
+        rx_stamped, rx_unstamped; /* Enter/Replace with / without a kernel receive stamp */
 } venue_ouch_stats;
 
 typedef struct {
@@ -77,7 +81,8 @@ typedef struct {
     uint32_t flow_depth;
     venue_flow_stats fst;
     /* measurement */
-    tp_hist t2t;
+    tp_hist t2t;     /* wire to wire (kernel stamps at this host's stack: packet out, order in) */
+    tp_hist t2t_app; /* this program's own stamps (before sendto, after recv) */
     sim_arrival *arrivals;
     uint64_t n_arrivals, max_arrivals;
     venue_ouch_stats ost;
@@ -100,7 +105,8 @@ int venue_add_symbol(venue *v, const char *name, uint32_t ref_price);
 void venue_start_of_day(venue *v);
 void venue_end_of_day(venue *v);
 /* Soup server callback for an inbound OUCH message. */
-void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns);
+void venue_on_ouch(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns,
+                   uint64_t rx_kernel_ns);
 /* n background actions. */
 void venue_flow(venue *v, uint32_t n);
 /* End of a loop pass: snapshot-feed messages, then send the packet. */

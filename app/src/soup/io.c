@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/endian.h"
@@ -49,7 +50,41 @@ void tp_soup_io_attach(tp_soup_io *io, int fd, uint64_t now)
     io->fd = fd;
     io->rx_off = io->rx_len = io->tx_off = io->tx_len = 0;
     io->corked = 0;
+    io->rx_stamps = 0;
+    io->rx_kernel_ns = 0;
     io->last_rx_ns = io->last_tx_ns = now;
+}
+
+int tp_soup_io_rx_stamps(tp_soup_io *io)
+{
+    int one = 1;
+    if (io->fd < 0 || setsockopt(io->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0)
+        return -1;
+    io->rx_stamps = 1;
+    return 0;
+}
+
+/* recv() that also returns the kernel's receive stamp of the newest segment read. */
+static ssize_t recv_stamped(tp_soup_io *io, void *buf, size_t len, uint64_t *stamp_ns)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                        .msg_controllen = sizeof ctl.buf};
+    ssize_t n = recvmsg(io->fd, &mh, 0);
+    *stamp_ns = 0;
+    if (n <= 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            *stamp_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        }
+    return n;
 }
 
 void tp_soup_io_close(tp_soup_io *io)
@@ -75,9 +110,12 @@ long tp_soup_io_read(tp_soup_io *io)
     size_t room = io->rx_cap - io->rx_len;
     if (room == 0)
         return 0;
-    ssize_t n = recv(io->fd, io->rx + io->rx_len, room, 0);
+    uint64_t kernel_ns = 0;
+    ssize_t n = io->rx_stamps ? recv_stamped(io, io->rx + io->rx_len, room, &kernel_ns)
+                              : recv(io->fd, io->rx + io->rx_len, room, 0);
     if (n > 0) {
         io->rx_ns = tp_rt_now_ns();
+        io->rx_kernel_ns = kernel_ns;
         io->last_rx_ns = io->rx_ns;
         io->rx_len += (size_t)n;
         io->bytes_rx += (uint64_t)n;

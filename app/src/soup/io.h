@@ -22,9 +22,12 @@ typedef struct {
     uint64_t last_rx_ns;           /* CLOCK_REALTIME of the last byte received */
     uint64_t last_tx_ns;           /* ... and of the last packet queued */
     uint64_t rx_ns;                /* time taken right after the last recv() that got data */
+    uint64_t rx_kernel_ns;         /* kernel receive stamp of that data (the newest segment's,
+                                    * CLOCK_REALTIME); 0 if not asked for or not given */
     uint64_t framing_errors;
     uint64_t bytes_rx, bytes_tx;
     int corked;                    /* queue only: the next uncork sends everything at once */
+    int rx_stamps;                 /* read with recvmsg and take the kernel receive stamp */
 } tp_soup_io;
 
 int tp_soup_io_init(tp_soup_io *io, size_t rx_cap, size_t tx_cap, size_t max_payload);
@@ -32,6 +35,11 @@ void tp_soup_io_free(tp_soup_io *io);
 /* Adopt a connected socket (made non-blocking, TCP_NODELAY); resets the buffers. */
 void tp_soup_io_attach(tp_soup_io *io, int fd, uint64_t now);
 void tp_soup_io_close(tp_soup_io *io);
+/* Ask the kernel for a software receive stamp of every segment (SO_TIMESTAMPNS): from now on
+ * tp_soup_io_read fills rx_kernel_ns. The stamp is taken where the segment enters the host's
+ * IP stack, so it excludes this process's own stack and poll loop (an exchange uses it to
+ * time an order's arrival at its door). Returns 0, or -1 if the socket refused. */
+int tp_soup_io_rx_stamps(tp_soup_io *io);
 /* Read what the socket has. Returns bytes read (> 0), 0 if nothing, -1 on EOF/error. */
 long tp_soup_io_read(tp_soup_io *io);
 /* Next complete packet: 1 (filled), 0 (need more), -1 (framing error, counted). */

@@ -253,7 +253,7 @@ static void handle_pkt(tp_soup_server *s, int ci, const tp_soup_pkt *p, uint64_t
     switch (p->type) {
     case TP_SOUP_UNSEQUENCED:
         s->st.unseq_rx++;
-        s->cb.on_message(s->cb.ctx, c->user, p->payload, p->len, c->io.rx_ns);
+        s->cb.on_message(s->cb.ctx, c->user, p->payload, p->len, c->io.rx_ns, c->io.rx_kernel_ns);
         return;
     case TP_SOUP_CLIENT_HEARTBEAT:
         s->st.hb_rx++;
@@ -290,6 +290,8 @@ static void accept_new(tp_soup_server *s, uint64_t now)
         }
         s->st.accepts++;
         tp_soup_io_attach(&s->conns[ci].io, fd, now);
+        if (tp_soup_io_rx_stamps(&s->conns[ci].io) != 0)
+            s->st.rx_stamp_errors++;
         s->conns[ci].user = -1;
         s->conns[ci].up = 0;
     }

@@ -28,8 +28,11 @@ typedef struct {
 typedef struct tp_soup_server tp_soup_server;
 
 typedef struct {
-    /* Unsequenced message from a logged-in user; rx_ns = time right after its recv(). */
-    void (*on_message)(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns);
+    /* Unsequenced message from a logged-in user. rx_ns: time right after its recv();
+     * rx_kernel_ns: the kernel's receive stamp of the newest segment that recv() read (every
+     * connection asks for it), 0 if the kernel gave none. */
+    void (*on_message)(void *ctx, int user, const uint8_t *msg, size_t len, uint64_t rx_ns,
+                       uint64_t rx_kernel_ns);
     void (*on_login)(void *ctx, int user);
     void (*on_close)(void *ctx, int user);
     void *ctx;
@@ -48,7 +51,8 @@ typedef struct {
 
 typedef struct {
     uint64_t accepts, logins, login_rejects, logouts, dead_links, framing_errors, kicked,
-        hb_tx, hb_rx, unseq_rx, seq_tx, replayed, overflow_drops, too_many_conns;
+        hb_tx, hb_rx, unseq_rx, seq_tx, replayed, overflow_drops, too_many_conns,
+        rx_stamp_errors; /* a connection whose socket refused SO_TIMESTAMPNS */
 } tp_soup_server_stats;
 
 typedef struct {

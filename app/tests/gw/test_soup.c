@@ -114,14 +114,17 @@ static void cli_cb(void *ctx, tp_soup_event ev, uint64_t seq, const uint8_t *pl,
 typedef struct {
     int msgs, logins, closes;
     uint8_t last[64];
+    uint64_t rx_ns, rx_kernel_ns;
 } srv_log;
 
-static void srv_msg(void *ctx, int user, const uint8_t *m, size_t len, uint64_t rx)
+static void srv_msg(void *ctx, int user, const uint8_t *m, size_t len, uint64_t rx,
+                    uint64_t rx_kernel)
 {
     (void)user;
-    (void)rx;
     srv_log *l = ctx;
     l->msgs++;
+    l->rx_ns = rx;
+    l->rx_kernel_ns = rx_kernel;
     memcpy(l->last, m, len < 64 ? len : 64);
 }
 static void srv_login(void *ctx, int user) { (void)user; ((srv_log *)ctx)->logins++; }
@@ -198,12 +201,16 @@ static void test_sessions(void)
     CHECK_EQ(c.state, TP_SOUP_CLI_UP);
     CHECK(memcmp(c.session, "TESTSESS01", 10) == 0);
     CHECK_EQ(sl.logins, 1);
+    uint64_t before_send = tp_rt_now_ns();
     CHECK(tp_soup_client_send(&c, "hi", 2, tp_rt_now_ns()) == 0);
     for (uint8_t i = 0; i < 3; i++)
         CHECK(tp_soup_server_send(&s, 0, &(uint8_t){(uint8_t)('a' + i)}, 1, tp_rt_now_ns()) == i + 1u);
     pump(&s, &c, 350);
     CHECK_EQ(sl.msgs, 1);
     CHECK(memcmp(sl.last, "hi", 2) == 0);
+    /* the kernel stamped the segment after the client sent it and before the server read it */
+    CHECK_EQ(s.st.rx_stamp_errors, 0);
+    CHECK(sl.rx_kernel_ns >= before_send && sl.rx_kernel_ns <= sl.rx_ns);
     CHECK_EQ(cl.n, 3);
     CHECK(cl.seqs[0] == 1 && cl.seqs[2] == 3 && cl.first[2] == 'c');
     CHECK(c.st.hb_rx >= 1);
