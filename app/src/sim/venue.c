@@ -131,7 +131,7 @@ int venue_init(venue *v, const venue_cfg *cfg)
     uint64_t cap = 1;
     while (cap < (uint64_t)v->max_orders * 2)
         cap <<= 1;
-    if (!v->orders || tokmap_init(&v->tokens, cap) != 0)
+    if (!v->orders || tokmap_init(&v->tokens, cap, 0) != 0)
         return -1;
     v->max_arrivals = cfg->max_arrivals;
     v->arrivals = calloc(v->max_arrivals ? v->max_arrivals : 1, sizeof *v->arrivals);
