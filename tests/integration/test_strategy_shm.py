@@ -67,7 +67,7 @@ def strategy_argv(tmp_path: Path, login: Login, ouch_port: int, shm_name: str,
                   *settings: str) -> list[str]:
     argv = [binary("tickpath-strategy"), "--set", f"ouch.port={ouch_port}", *login.args()]
     for s in (f"token_file={tmp_path / 's.tokens'}", f"control_file={tmp_path / 's.ctl'}",
-              "strategy.source=shm", f"shm.name={shm_name}", *settings):
+              "strategy.source=shm", f"shm.name={shm_name}", "max_orders=65536", *settings):
         argv += ["--set", s]
     return argv
 

@@ -16,6 +16,7 @@ int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr
                tp_bbo_fn on_bbo, void *cb_ctx, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
+    m->fd = -1;
     m->next_seq = 1;
     tp_book_cfg bc = {.max_orders = 1u << 20, .max_levels = 1u << 16, .on_bbo = on_bbo,
                       .on_bbo_ctx = cb_ctx};
@@ -24,24 +25,35 @@ int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr
         snprintf(err, errlen, "cannot allocate the book");
         return -1;
     }
-    struct in_addr a, ifa;
-    if (inet_pton(AF_INET, addr, &a) != 1 || inet_pton(AF_INET, iface_addr, &ifa) != 1) {
+    if (inet_pton(AF_INET, addr, &m->addr) != 1 || inet_pton(AF_INET, iface_addr, &m->iface_addr) != 1) {
         snprintf(err, errlen, "bad address %s / %s", addr, iface_addr);
         return -1;
     }
+    m->port = port;
+    return 0;
+}
+
+int md_rx_start(md_rx *m, char *err, size_t errlen)
+{
+    char addr[INET_ADDRSTRLEN], iface_addr[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &m->addr, addr, sizeof addr);
+    inet_ntop(AF_INET, &m->iface_addr, iface_addr, sizeof iface_addr);
     m->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (m->fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
     int one = 1, sz = 8 << 20;
     setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     setsockopt(m->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-    int mc = IN_MULTICAST(ntohl(a.s_addr));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr = mc ? a : a};
+    int mc = IN_MULTICAST(ntohl(m->addr.s_addr));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(m->port), .sin_addr = m->addr};
     if (bind(m->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        snprintf(err, errlen, "bind %s:%u: %s", addr, port, strerror(errno));
+        snprintf(err, errlen, "bind %s:%u: %s", addr, m->port, strerror(errno));
         return -1;
     }
     if (mc) {
-        struct ip_mreq mr = {.imr_multiaddr = a, .imr_interface = ifa};
+        struct ip_mreq mr = {.imr_multiaddr = m->addr, .imr_interface = m->iface_addr};
         if (setsockopt(m->fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr) != 0) {
             snprintf(err, errlen, "join %s on %s: %s", addr, iface_addr, strerror(errno));
             return -1;
@@ -60,10 +72,10 @@ void md_rx_close(md_rx *m)
     m->book = NULL;
 }
 
-int md_rx_poll(md_rx *m)
+int md_rx_poll(md_rx *m, int budget)
 {
     int handled = 0;
-    for (;;) {
+    while (handled < budget) {
         ssize_t n = recv(m->fd, m->buf, sizeof m->buf, 0);
         if (n < 0)
             return handled;
@@ -112,4 +124,5 @@ int md_rx_poll(md_rx *m)
         if (m->pkt_end)
             m->pkt_end(m->pkt_ctx);
     }
+    return handled;
 }

@@ -6,6 +6,7 @@
 #ifndef TP_STRATEGY_MD_RX_H
 #define TP_STRATEGY_MD_RX_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "book/book.h"
@@ -17,6 +18,8 @@ typedef struct {
 typedef struct {
     int fd;
     tp_book *book;
+    struct in_addr addr, iface_addr; /* set by md_rx_open, joined by md_rx_start */
+    uint16_t port;
     uint64_t next_seq;
     uint64_t cur_seq;     /* sequence of the message being applied (for the BBO callback) */
     uint64_t cur_itch_ts; /* its ITCH timestamp */
@@ -32,11 +35,17 @@ typedef struct {
 } md_rx;
 
 /* addr: group or local address; iface_addr: interface for the join. on_bbo: called by the
- * book after a message changed a symbol's BBO (ctx = cb_ctx). */
+ * book after a message changed a symbol's BBO (ctx = cb_ctx). Allocates the book and checks
+ * the addresses; nothing is received before md_rx_start (the program locks its memory in
+ * between, so no packet waits for that). */
 int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr,
                tp_bbo_fn on_bbo, void *cb_ctx, char *err, size_t errlen);
-/* Receive and apply everything available (non-blocking). Returns packets handled. */
-int md_rx_poll(md_rx *m);
+/* Bind the socket (and join the group). */
+int md_rx_start(md_rx *m, char *err, size_t errlen);
+/* Receive and apply what is available, at most `budget` packets (non-blocking), so that a
+ * backlog (e.g. queued while the program started) does not keep the caller's loop from its
+ * other work (the order session's login and heartbeats). Returns packets handled. */
+int md_rx_poll(md_rx *m, int budget);
 void md_rx_close(md_rx *m);
 
 #endif
