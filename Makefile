@@ -70,7 +70,7 @@ fuzz: deps ## longer fuzz run (FUZZ_SECONDS=300 per target)
 	@bash scripts/fuzz.sh $${FUZZ_SECONDS:-300}
 
 pytest: build lab ## pytest: units, C via binaries, testinfra on lab hosts, integration
-	TICKPATH_REQUIRE_LAB=1 pytest $(PYTEST_ARGS)
+	TICKPATH_REQUIRE_LAB=1 TICKPATH_LAB_CONVERGED=1 pytest $(PYTEST_ARGS)
 
 molecule: image ## every molecule scenario
 	@bash scripts/molecule-all.sh

@@ -68,7 +68,8 @@ def window_result(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any
     old_ouch, new_ouch = older["ouch"], newer["ouch"]
     result: dict[str, Any] = {
         "measurement": "tick_to_trade",
-        "what": "exchange simulator: send time of the triggering packet -> OUCH order arrival",
+        "what": "exchange simulator, wire to wire: kernel transmit stamp of the triggering packet "
+                "-> kernel receive stamp of the OUCH order",
         "clock": newer.get("clock", "CLOCK_REALTIME"),
         "window_s": round((newer["written_ns"] - older["written_ns"]) / 1e9, 3),
         "count": window.count,
