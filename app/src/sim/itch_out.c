@@ -150,7 +150,7 @@ static uint64_t read_tx_stamp(itch_out *o)
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
                 struct scm_timestamping t;
                 memcpy(&t, CMSG_DATA(c), sizeof t);
-                ts = (uint64_t)t.ts[0].tv_sec * 1000000000u + (uint64_t)t.ts[0].tv_nsec;
+                ts = tp_rt_ns(&t.ts[0]);
             } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) {
                 struct sock_extended_err ee;
                 memcpy(&ee, CMSG_DATA(c), sizeof ee);

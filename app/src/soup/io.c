@@ -82,7 +82,7 @@ static ssize_t recv_stamped(tp_soup_io *io, void *buf, size_t len, uint64_t *sta
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            *stamp_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            *stamp_ns = tp_rt_ns(&ts);
         }
     return n;
 }

@@ -136,6 +136,13 @@ static int md_poll(app *a)
     return md_rx_poll(&a->md, UDP_BUDGET);
 }
 
+/* The exchange refused the login (bad credentials): terminal, exit status 3. */
+static int login_rejected(const tp_gw *g)
+{
+    fprintf(stderr, "tickpath-strategy: login rejected (reason %c)\n", g->soup.reject_reason);
+    return 3;
+}
+
 static void pin(int cpu, int prio)
 {
     if (cpu >= 0) {
@@ -302,10 +309,8 @@ int main(int argc, char **argv)
         tp_soup_cli_state s = tp_gw_poll(&g, now);
         if (s == TP_SOUP_CLI_UP)
             break;
-        if (s == TP_SOUP_CLI_REJECTED) {
-            fprintf(stderr, "tickpath-strategy: login rejected (reason %c)\n", g.soup.reject_reason);
-            return 3;
-        }
+        if (s == TP_SOUP_CLI_REJECTED)
+            return login_rejected(&g);
         if (now >= wait_end || g_stop) {
             fprintf(stderr, "tickpath-strategy: order session not up after %d ms; trading "
                             "starts without it (orders are refused until it is)\n", SESSION_WAIT_MS);
@@ -353,8 +358,7 @@ int main(int argc, char **argv)
         }
         tp_soup_cli_state s = tp_gw_poll(&g, now);
         if (s == TP_SOUP_CLI_REJECTED) {
-            fprintf(stderr, "tickpath-strategy: login rejected (reason %c)\n", g.soup.reject_reason);
-            rc = 3;
+            rc = login_rejected(&g);
             break;
         }
         if (a.md.ended && !a.threaded)
