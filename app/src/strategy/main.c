@@ -307,10 +307,9 @@ int main(int argc, char **argv)
     for (;;) {
         uint64_t now = tp_rt_now_ns();
         tp_soup_cli_state s = tp_gw_poll(&g, now);
-        if (s == TP_SOUP_CLI_UP)
+        /* a rejection is terminal: the loop below reports it, with the stats */
+        if (s == TP_SOUP_CLI_UP || s == TP_SOUP_CLI_REJECTED)
             break;
-        if (s == TP_SOUP_CLI_REJECTED)
-            return login_rejected(&g);
         if (now >= wait_end || g_stop) {
             fprintf(stderr, "tickpath-strategy: order session not up after %d ms; trading "
                             "starts without it (orders are refused until it is)\n", SESSION_WAIT_MS);
