@@ -1,10 +1,13 @@
-/* libFuzzer target: MoldUDP64 packet parser + sequencer. Any input is a packet; accepted
- * packets are fed to a small sequencer (window of 64), so every message-block walk and the
- * reorder window see arbitrary sequences and lengths. Must never crash or read out of bounds. */
+/* libFuzzer target: MoldUDP64 packet parser + stream guard + sequencer. Any input is a
+ * packet; accepted packets pass the guard (sessions, resets, jumps) and go to a small
+ * sequencer (window of 64), reset whenever the guard says the stream restarted, so every
+ * message-block walk, guard decision and the reorder window see arbitrary sequences and
+ * lengths. Must never crash or read out of bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "mold/guard.h"
 #include "mold/mold.h"
 #include "mold/seq.h"
 
@@ -23,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tp_seq s;
     tp_seq_init(&s, win, 64, apply, NULL);
     tp_seq_start_at(&s, 1);
+    tp_guard g;
+    tp_guard_init(&g, NULL, 64);
     /* the input may hold several packets: a 2-byte length before each */
     size_t off = 0;
     int rounds = 0;
@@ -33,6 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             n = size - off;
         tp_mold_pkt pkt;
         tp_mold_kind k = tp_mold_parse(data + off, n, &pkt);
+        if (k <= TP_MOLD_END) {
+            uint64_t far = s.high > s.next ? s.high : s.next;
+            tp_guard_verdict v = tp_guard_check(&g, &pkt, k, rounds % 3, far);
+            if (v == TP_GUARD_NEW_SESSION || v == TP_GUARD_RESET) {
+                tp_seq_reset(&s);
+                tp_seq_start_at(&s, 1);
+            } else if (v == TP_GUARD_DROP_SESSION || v == TP_GUARD_DROP_JUMP) {
+                k = TP_MOLD_KINDS; /* dropped */
+            }
+        }
         if (k == TP_MOLD_DATA) {
             /* keep sequences near the window so buffering and draining get exercised */
             pkt.seq = 1 + (pkt.seq % 128);
