@@ -32,6 +32,7 @@ void tp_fh_config_defaults(tp_fh_config *c)
     c->cpu_rx = c->cpu_book = c->cpu_publish = -1;
     c->ring_size = 4096;
     c->window = 1u << 18;
+    c->snapshot_gap_ms = 1000;
     c->events = 1u << 16;
     snprintf(c->shm_name, sizeof c->shm_name, "fh");
     c->afxdp_native = 1;
@@ -210,6 +211,7 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
         {"rerequest.delay_us", &c->rerequest_delay_us, 10000000, 0},
         {"rerequest.timeout_us", &c->rerequest_timeout_us, 10000000, 0},
         {"rerequest.interval_us", &c->rerequest_interval_us, 10000000, 0},
+        {"snapshot.gap_ms", &c->snapshot_gap_ms, 3600000, 0},
         {"ring.size", &c->ring_size, 1u << 24, 1},
         {"window", &c->window, 1u << 24, 1},
         {"events", &c->events, 1u << 24, 1},

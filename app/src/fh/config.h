@@ -28,6 +28,8 @@ typedef struct {
     uint32_t rerequest_interval_us; /* at most one request per this interval */
     struct in_addr snapshot_addr;
     uint16_t snapshot_port;  /* 0 = no snapshot service */
+    uint32_t snapshot_gap_ms; /* a gap open this long is closed by a snapshot (0 = only at
+                                 late join); a failed snapshot retries after a doubling backoff */
     int cpu_rx, cpu_book, cpu_publish; /* -1 = not pinned */
     int pipeline;            /* mode=pipeline (1) | rtc (0) */
     uint32_t ring_size;      /* pipeline ring slots (power of two) */

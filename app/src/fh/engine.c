@@ -171,11 +171,16 @@ int tp_engine_init(tp_engine *e, const tp_fh_config *cfg, tp_shm *shm, tp_book *
         return -1;
     }
     if (cfg->session[0]) {
-        tp_mold_session_pad(e->session, cfg->session);
-        e->session_known = 1;
+        uint8_t want[TP_MOLD_SESSION_LEN];
+        tp_mold_session_pad(want, cfg->session);
+        tp_guard_init(&e->guard, want, cfg->window);
         /* readers (tickpath status) see the configured session before the first packet */
-        memcpy(shm->hdr->session, e->session, TP_MOLD_SESSION_LEN);
+        memcpy(shm->hdr->session, want, TP_MOLD_SESSION_LEN);
+    } else {
+        tp_guard_init(&e->guard, NULL, cfg->window);
     }
+    e->rr_timeout_ns = (uint64_t)cfg->rerequest_timeout_us * 1000;
+    e->snap_backoff_ns = (uint64_t)cfg->snapshot_gap_ms * 1000000ull;
     e->stale = 1; /* until the first packet fixes where the sequence starts */
     e->ctr->stale = 1;
     e->stale_since = tp_mono_ns();
@@ -230,6 +235,14 @@ static void sync_counters(tp_engine *e)
     c->gaps = e->seq.c.gaps;
     c->next_seq = e->seq.next;
     c->high_seq = e->seq.high;
+    c->wrong_session = e->guard.c.foreign_pkts;
+    c->session_changes = e->guard.c.session_changes;
+    c->seq_resets = e->guard.c.resets;
+    c->seq_jumps = e->guard.c.jump_pkts;
+    c->seq_jumps_confirmed = e->guard.c.jumps;
+    c->backward_packets = e->guard.c.backward_pkts;
+    c->snapshot_failures = e->snapshot_failures;
+    c->resyncs = e->resyncs;
 }
 
 static void gap_update(tp_engine *e)
@@ -244,9 +257,14 @@ static void gap_update(tp_engine *e)
         e->ctr->gaps_closed++;
         e->rr_count = 0;
     }
-    if (e->stale && !e->seq.gap_open && e->seq.next &&
+    if (e->stale && !e->seq.gap_open && e->seq.next && !tp_guard_suspect(&e->guard) &&
         (!e->snap || e->snap->state == SNAP_IDLE || e->snap->state == SNAP_FAILED))
         set_stale(e, 0, now ? now : tp_mono_ns());
+}
+
+static int snapshot_running(const tp_engine *e)
+{
+    return e->snap && (e->snap->state == SNAP_CONNECTING || e->snap->state == SNAP_RECEIVING);
 }
 
 static void first_packet(tp_engine *e, uint64_t seq)
@@ -258,6 +276,82 @@ static void first_packet(tp_engine *e, uint64_t seq)
     tp_seq_start_at(&e->seq, 1);
 }
 
+/* Forget the stream being applied: the book, the sequencer's position and window, any
+ * request or snapshot in flight. The books are stale until the new stream is rebuilt. */
+static void forget_stream(tp_engine *e)
+{
+    uint64_t now = tp_mono_ns();
+    set_stale(e, 1, now);
+    if (snapshot_running(e))
+        tp_snapshot_abort(e);
+    tp_book_clear(e->book);
+    if (e->snap_books)
+        memset(e->snap_books, 0, (size_t)TP_BOOK_MAX_LOCATES * sizeof *e->snap_books);
+    tp_seq_reset(&e->seq);
+    e->rr_count = 0;
+    e->rr_timeout_ns = (uint64_t)e->cfg->rerequest_timeout_us * 1000;
+    /* answers to the old stream's requests still queued would land in the new one */
+    if (e->rr_fd >= 0)
+        while (recv(e->rr_fd, e->rr_buf, sizeof e->rr_buf, MSG_DONTWAIT) > 0)
+            ;
+    e->snap_failed = 0;
+    e->snap_retry_ns = 0;
+    e->snap_backoff_ns = (uint64_t)e->cfg->snapshot_gap_ms * 1000000ull;
+}
+
+/* The exchange restarted (new session, or its sequence started again): rebuild from the
+ * new stream, by snapshot when it is already past its start, else from sequence 1. */
+static void restart_stream(tp_engine *e, tp_guard_verdict v)
+{
+    char name[TP_MOLD_SESSION_LEN + 1];
+    memcpy(name, e->guard.session, TP_MOLD_SESSION_LEN);
+    name[TP_MOLD_SESSION_LEN] = 0;
+    fprintf(stderr, "tickpath-fh: %s (session '%s'): books stale, rebuilding from the new "
+            "stream\n", v == TP_GUARD_NEW_SESSION ? "new MoldUDP64 session" :
+            "the sequence restarted", name);
+    forget_stream(e);
+    memcpy(e->shm->hdr->session, e->guard.session, TP_MOLD_SESSION_LEN);
+    tp_shm_event ev = {.type = TP_EV_RESTART, .ts_ns = tp_realtime_ns()};
+    tp_engine_emit(e, &ev);
+}
+
+/* Resynchronise by snapshot in mid-session (a gap re-requests did not close, or a confirmed
+ * jump): live packets are buffered from here on, the snapshot says where to resume. */
+static int resync(tp_engine *e, uint64_t now)
+{
+    if (!e->cfg->snapshot_port || !e->snap || snapshot_running(e) || now < e->snap_retry_ns)
+        return -1;
+    forget_stream(e);
+    e->resyncs++;
+    if (tp_snapshot_start(e, now) != 0) {
+        tp_engine_snapshot_failed(e, now);
+        tp_seq_start_at(&e->seq, 1);
+        return -1;
+    }
+    return 0;
+}
+
+void tp_engine_snapshot_failed(tp_engine *e, uint64_t now)
+{
+    e->snapshot_failures++;
+    e->snap_retry_ns = now + e->snap_backoff_ns;
+    uint64_t cap = 30ull * 1000000000ull;
+    e->snap_backoff_ns = e->snap_backoff_ns * 2 > cap ? cap : e->snap_backoff_ns * 2;
+    if (!e->snap_backoff_ns)
+        e->snap_backoff_ns = 1000000000ull;
+}
+
+void tp_engine_snapshot_done(tp_engine *e)
+{
+    e->snap_retry_ns = 0;
+    e->snap_backoff_ns = (uint64_t)e->cfg->snapshot_gap_ms * 1000000ull;
+}
+
+static uint64_t furthest(const tp_engine *e)
+{
+    return e->seq.high > e->seq.next ? e->seq.high : e->seq.next;
+}
+
 void tp_engine_packet(tp_engine *e, const uint8_t *p, size_t len, int line, uint64_t rx_ns)
 {
     tp_mold_pkt pkt;
@@ -266,15 +360,23 @@ void tp_engine_packet(tp_engine *e, const uint8_t *p, size_t len, int line, uint
         e->ctr->malformed[k]++;
         return;
     }
-    if (TP_UNLIKELY(!e->session_known)) {
-        memcpy(e->session, pkt.session, TP_MOLD_SESSION_LEN);
-        e->session_known = 1;
-        memcpy(e->shm->hdr->session, pkt.session, TP_MOLD_SESSION_LEN);
+    int had_session = e->guard.known;
+    tp_guard_verdict v = tp_guard_check(&e->guard, &pkt, k, line, furthest(e));
+    if (TP_UNLIKELY(v != TP_GUARD_ACCEPT)) {
+        if (v == TP_GUARD_DROP_SESSION || v == TP_GUARD_DROP_JUMP) {
+            set_stale(e, 1, tp_mono_ns()); /* until the stream proves itself again */
+            sync_counters(e);
+            return;
+        }
+        if (v == TP_GUARD_NEW_SESSION || v == TP_GUARD_RESET)
+            restart_stream(e, v);
+        else if (v == TP_GUARD_JUMP)
+            resync(e, tp_mono_ns()); /* without a snapshot service: a gap to re-request */
     }
-    if (TP_UNLIKELY(memcmp(pkt.session, e->session, TP_MOLD_SESSION_LEN) != 0)) {
-        e->ctr->wrong_session++;
-        return;
-    }
+    if (TP_UNLIKELY(!had_session))
+        memcpy(e->shm->hdr->session, e->guard.session, TP_MOLD_SESSION_LEN);
+    if (TP_UNLIKELY(tp_guard_suspect(&e->guard)))
+        set_stale(e, 1, tp_mono_ns());
     e->ctr->packets[line]++;
     e->ctr->bytes += len;
     if (line < 2)
@@ -319,15 +421,25 @@ static void rerequest(tp_engine *e, uint64_t now)
         return;
     int outstanding = e->rr_count && e->seq.next >= e->rr_from &&
                       e->seq.next < e->rr_from + e->rr_count &&
-                      now - e->rr_sent_ns < (uint64_t)e->cfg->rerequest_timeout_us * 1000;
+                      now - e->rr_sent_ns < e->rr_timeout_ns;
     if (outstanding)
         return;
     uint64_t from;
     uint16_t count;
     if (!tp_seq_gap(&e->seq, &from, &count, e->cfg->rerequest_max))
         return;
+    /* asking again for the same place: the server is not answering (absent, or it no longer
+     * has those messages): back off up to 1 s between requests; any progress resets it */
+    uint64_t base = (uint64_t)e->cfg->rerequest_timeout_us * 1000;
+    if (e->rr_count && from == e->rr_from)
+        e->rr_timeout_ns = e->rr_timeout_ns * 2 > 1000000000ull ? 1000000000ull
+                                                                : e->rr_timeout_ns * 2;
+    else
+        e->rr_timeout_ns = base;
+    if (e->rr_timeout_ns < base)
+        e->rr_timeout_ns = base;
     uint8_t req[TP_MOLD_REQ_LEN];
-    tp_mold_put_request(req, e->session, from, count);
+    tp_mold_put_request(req, e->guard.session, from, count);
     if (send(e->rr_fd, req, sizeof req, MSG_DONTWAIT) == (ssize_t)sizeof req) {
         e->ctr->rerequests++;
         e->ctr->rerequested_msgs += count;
@@ -355,6 +467,10 @@ void tp_engine_poll(tp_engine *e, uint64_t now)
         }
         return;
     }
+    if (e->seq.gap_open && e->cfg->snapshot_gap_ms &&
+        now - e->gap_since_ns >= (uint64_t)e->cfg->snapshot_gap_ms * 1000000ull &&
+        resync(e, now) == 0)
+        return;
     if (e->seq.gap_open && e->rr_fd >= 0)
         rerequest(e, now);
 }

@@ -13,6 +13,7 @@
 #include "fh/config.h"
 #include "itch/snapshot_msg.h"
 #include "fh/transport.h"
+#include "mold/guard.h"
 #include "mold/mold.h"
 #include "mold/seq.h"
 #include "ring/spsc.h"
@@ -37,8 +38,8 @@ struct tp_engine {
     tp_book *book;
     tp_seq seq;
     tp_hist *h_rx, *h_wire;
-    uint8_t session[TP_MOLD_SESSION_LEN];
-    int session_known;
+    tp_guard guard;   /* which packets belong to the stream being applied (session, resets,
+                         jumps); guard.session is the session requests and logins name */
     int stale;
     uint64_t stale_since;
     /* per-packet context for the apply callback */
@@ -55,6 +56,8 @@ struct tp_engine {
     uint64_t rr_from;
     uint16_t rr_count;
     uint64_t rr_sent_ns, rr_last_ns, gap_since_ns;
+    uint64_t rr_timeout_ns; /* grows while requests go unanswered, back to the configured
+                               timeout once the gap moves */
     uint8_t rr_buf[2048];
     /* snapshot */
     struct sockaddr_in snap_addr;
@@ -66,6 +69,11 @@ struct tp_engine {
     int snap_pending;
     uint64_t snap_resume;
     int snap_failed;
+    /* mid-session resynchronisation by snapshot: when a gap outlives snapshot.gap_ms or a
+     * confirmed sequence jump; a failed snapshot is retried after a doubling backoff */
+    uint64_t snap_retry_ns;   /* mono: no snapshot before this */
+    uint64_t snap_backoff_ns;
+    uint64_t snapshot_failures, resyncs;
     char last_error[256];
 };
 
@@ -83,6 +91,11 @@ void tp_engine_emit(tp_engine *e, const tp_shm_event *ev);
 
 /* snapshot.c */
 int tp_snapshot_start(tp_engine *e, uint64_t mono_ns);
+/* Abandon a snapshot in progress (the stream it was for has ended). */
+void tp_snapshot_abort(tp_engine *e);
+/* engine.c: a snapshot failed (backoff before the next), or completed (backoff reset). */
+void tp_engine_snapshot_failed(tp_engine *e, uint64_t mono_ns);
+void tp_engine_snapshot_done(tp_engine *e);
 void tp_snapshot_poll(tp_engine *e, uint64_t mono_ns);
 
 static inline uint64_t tp_realtime_ns(void)

@@ -1,4 +1,4 @@
-/* Snapshot client for late join (SNAPSHOT.md): connect, log in, apply the SoupBinTCP-framed
+/* Snapshot client for late join and mid-session resynchronisation (SNAPSHOT.md): connect, log in, apply the SoupBinTCP-framed
  * ITCH messages of the current book to the (empty) book, and resume the live feed at the
  * sequence the final 'G' message names. Non-blocking: tp_engine_poll() drives it while the
  * live packets keep being buffered in the reorder window. */
@@ -28,8 +28,19 @@ static void snap_fail(tp_engine *e, const char *why)
     s->fd = -1;
     s->state = SNAP_FAILED;
     e->snap_failed = 1;
+    tp_engine_snapshot_failed(e, tp_mono_ns());
     tp_book_clear(e->book);
     tp_seq_start_at(&e->seq, 1);
+}
+
+void tp_snapshot_abort(tp_engine *e)
+{
+    tp_snapshot_client *s = e->snap;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    s->have = 0;
+    s->state = SNAP_IDLE;
 }
 
 int tp_snapshot_start(tp_engine *e, uint64_t now)
@@ -58,7 +69,7 @@ static int send_login(tp_engine *e)
     tp_put_be16(p, 47);
     p[2] = 'L';
     memset(p + 3, ' ', 46);
-    memcpy(p + 3 + 16, e->session, TP_MOLD_SESSION_LEN);
+    memcpy(p + 3 + 16, e->guard.session, TP_MOLD_SESSION_LEN);
     p[3 + 46 - 1] = '0'; /* requested sequence: 0 = the current state */
     return send(e->snap->fd, p, sizeof p, MSG_NOSIGNAL) == (ssize_t)sizeof p ? 0 : -1;
 }
@@ -162,6 +173,7 @@ void tp_snapshot_poll(tp_engine *e, uint64_t now)
                 s->state = SNAP_IDLE;
                 e->ctr->snapshots++;
                 e->ctr->packets[TP_LINE_SNAPSHOT] += s->msgs;
+                tp_engine_snapshot_done(e);
                 tp_seq_start_at(&e->seq, e->snap_resume);
                 return;
             }

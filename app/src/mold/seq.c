@@ -17,6 +17,14 @@ int tp_seq_init(tp_seq *s, tp_seq_slot *win, uint64_t capacity, tp_seq_apply_fn 
     return 0;
 }
 
+void tp_seq_reset(tp_seq *s)
+{
+    memset(s->win, 0, (s->mask + 1) * sizeof *s->win);
+    s->next = s->high = s->win_hi = s->base = s->end_seq = 0;
+    s->ended = 0;
+    s->gap_open = 0;
+}
+
 static void drain(tp_seq *s)
 {
     while (s->next < s->win_hi) {

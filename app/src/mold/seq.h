@@ -69,6 +69,10 @@ typedef struct {
 int tp_seq_init(tp_seq *s, tp_seq_slot *win, uint64_t capacity, tp_seq_apply_fn apply,
                 void *ctx);
 
+/* Forget the stream: position, known high, end of session and every buffered message
+ * (counters are kept). For a new session or a restarted sequence. */
+void tp_seq_reset(tp_seq *s);
+
 /* Feed the messages of one accepted data packet. */
 void tp_seq_data(tp_seq *s, const tp_mold_pkt *pkt, int line);
 /* Heartbeat or end of session: seq is the next sequence the server will send. */

@@ -49,6 +49,13 @@ const tp_counter_desc tp_counter_descs[] = {
     {"last_rx_ns.b", offsetof(tp_shm_counters, last_rx_ns) + 1 * 8},
     {"rx_polls", offsetof(tp_shm_counters, rx_polls)},
     {"rx_empty_polls", offsetof(tp_shm_counters, rx_empty_polls)},
+    {"session_changes", offsetof(tp_shm_counters, session_changes)},
+    {"seq_resets", offsetof(tp_shm_counters, seq_resets)},
+    {"seq_jumps", offsetof(tp_shm_counters, seq_jumps)},
+    {"seq_jumps_confirmed", offsetof(tp_shm_counters, seq_jumps_confirmed)},
+    {"backward_packets", offsetof(tp_shm_counters, backward_packets)},
+    {"resyncs", offsetof(tp_shm_counters, resyncs)},
+    {"snapshot_failures", offsetof(tp_shm_counters, snapshot_failures)},
 };
 const size_t tp_counter_ndescs = sizeof tp_counter_descs / sizeof tp_counter_descs[0];
 

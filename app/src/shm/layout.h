@@ -75,7 +75,7 @@ typedef struct {
     uint64_t stale;             /* 1 while a gap is open or a snapshot is running */
     uint64_t heartbeats;
     uint64_t end_of_session;
-    uint64_t wrong_session;
+    uint64_t wrong_session;     /* packets of another session dropped (not confirmed) */
     uint64_t malformed[6];      /* index = tp_mold_kind: 3 short_header, 4 count_past_end,
                                    5 bad_length (0..2 unused) */
     uint64_t frame_malformed[8]; /* index = tp_frame_kind (afxdp/dpdk): 1 short, 2 not_ipv4,
@@ -92,7 +92,15 @@ typedef struct {
     uint64_t last_rx_ns[2];     /* CLOCK_REALTIME of the last packet on line A / B */
     uint64_t rx_polls;          /* transport polls (spinning transports) */
     uint64_t rx_empty_polls;
-    uint64_t reserved[16];
+    uint64_t session_changes;   /* a new MoldUDP64 session confirmed: books rebuilt */
+    uint64_t seq_resets;        /* the session's sequence restarted: books rebuilt */
+    uint64_t seq_jumps;         /* packets dropped as too far ahead of the known sequence */
+    uint64_t seq_jumps_confirmed; /* runs of such packets taken as the stream's position */
+    uint64_t backward_packets;  /* packets behind their own line's furthest point */
+    uint64_t resyncs;           /* mid-session snapshots (a gap outlived snapshot.gap_ms,
+                                   or a confirmed jump) */
+    uint64_t snapshot_failures; /* snapshots that failed (retried after a backoff) */
+    uint64_t reserved[9];
 } tp_shm_counters;
 
 /* Event ring: single writer, any number of readers, overwrite on wrap (cap is a power of
@@ -109,7 +117,11 @@ typedef struct {
     uint64_t reserved[5];
 } tp_shm_event_ring;
 
-enum { TP_EV_BBO = 'Q', TP_EV_TRADE = 'T', TP_EV_STALE = 'S', TP_EV_FRESH = 'F' };
+/* RESTART: the feed's stream restarted (new session or sequence reset); the books were
+ * cleared and are rebuilt from the new stream (readers drop what they derived from the old
+ * one, e.g. stock locates). Always inside a stale period. */
+enum { TP_EV_BBO = 'Q', TP_EV_TRADE = 'T', TP_EV_STALE = 'S', TP_EV_FRESH = 'F',
+       TP_EV_RESTART = 'R' };
 
 typedef struct {
     uint64_t idx;        /* 1 + the event's index once written; 0 while being written */

@@ -120,6 +120,13 @@ COUNTERS |= {
             "last_rx_ns.b",
             "rx_polls",
             "rx_empty_polls",
+            "session_changes",
+            "seq_resets",
+            "seq_jumps",
+            "seq_jumps_confirmed",
+            "backward_packets",
+            "resyncs",
+            "snapshot_failures",
         )
     )
 }

@@ -38,7 +38,7 @@ COUNTER_HELP: dict[str, str] = {
     "stale_books": "Times the books went stale (a gap opened).",
     "heartbeats": "MoldUDP64 heartbeats received.",
     "end_of_session": "MoldUDP64 end-of-session packets received.",
-    "wrong_session": "Packets of another MoldUDP64 session dropped.",
+    "wrong_session": "Packets of another MoldUDP64 session dropped (not confirmed as new).",
     "not_feed_port": "Frames for other UDP ports (afxdp/dpdk).",
     "book_errors": "Messages the book rejected.",
     "bbo_events": "BBO events published to the event ring.",
@@ -47,6 +47,13 @@ COUNTER_HELP: dict[str, str] = {
     "ring_full": "Pipeline: times a stage waited on a full ring.",
     "rx_polls": "Transport polls.",
     "rx_empty_polls": "Transport polls that returned nothing.",
+    "session_changes": "New MoldUDP64 sessions confirmed (books rebuilt).",
+    "seq_resets": "Restarts of the session's sequence confirmed (books rebuilt).",
+    "seq_jumps": "Packets dropped as too far ahead of the known sequence.",
+    "seq_jumps_confirmed": "Runs of far-ahead packets taken as the stream's position.",
+    "backward_packets": "Packets behind their own line's furthest sequence.",
+    "resyncs": "Mid-session snapshot resynchronisations started.",
+    "snapshot_failures": "Snapshots that failed (retried after a backoff).",
 }
 
 
