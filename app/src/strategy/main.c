@@ -127,13 +127,20 @@ static void on_shm_bbo(void *ctx, uint16_t locate, const tp_bbo *bbo, uint64_t s
 /* Market data available now: handled (> 0) or none (0). */
 static int md_poll(app *a)
 {
+    int n;
+    uint64_t restarts = a->use_shm ? a->shm.st.restarts : a->md.restarts;
     if (a->use_shm) {
         batch_begin(a);
-        int n = md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
+        n = md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
         batch_end(a);
-        return n;
+    } else {
+        n = md_rx_poll(&a->md, UDP_BUDGET);
     }
-    return md_rx_poll(&a->md, UDP_BUDGET);
+    /* the market-data stream restarted (exchange restart): stock locates are the new
+     * stream's, so the symbol is looked up again */
+    if ((a->use_shm ? a->shm.st.restarts : a->md.restarts) != restarts)
+        a->st.locate = -1;
+    return n;
 }
 
 /* The exchange refused the login (bad credentials): terminal, exit status 3. */
@@ -397,8 +404,11 @@ int main(int argc, char **argv)
             fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "
                     "\"ring_full\": %llu, \"threads\": %d, \"md\": {\"packets\": %llu, "
                     "\"messages\": %llu, \"gaps\": %llu, \"dups\": %llu, \"bad_packets\": %llu, "
-                    "\"heartbeats\": %llu}, \"source\": \"%s\", \"shm\": {\"events\": %llu, "
+                    "\"heartbeats\": %llu, \"wrong_session\": %llu, \"seq_jumps\": %llu, "
+                    "\"session_changes\": %llu, \"seq_resets\": %llu}, \"source\": \"%s\", "
+                    "\"shm\": {\"events\": %llu, "
                     "\"bbo\": %llu, \"trades\": %llu, \"stale\": %llu, \"fresh\": %llu, "
+                    "\"restarts\": %llu, "
                     "\"lapped\": %llu, \"lost\": %llu, \"retries\": %llu}, "
                     "\"loop_page_faults\": %llu, \"mlock_ms\": %llu},\n \"gateway\": ",
                     mode, (unsigned long long)a.st.bbo_changes, (unsigned long long)a.st.orders,
@@ -406,9 +416,13 @@ int main(int argc, char **argv)
                     (unsigned long long)a.md.st.packets, (unsigned long long)a.md.st.messages,
                     (unsigned long long)a.md.st.gaps, (unsigned long long)a.md.st.dups,
                     (unsigned long long)a.md.st.bad_packets, (unsigned long long)a.md.st.heartbeats,
+                    (unsigned long long)a.md.st.wrong_session, (unsigned long long)a.md.st.seq_jumps,
+                    (unsigned long long)a.md.st.session_changes,
+                    (unsigned long long)a.md.st.seq_resets,
                     a.use_shm ? "shm" : "udp", (unsigned long long)a.shm.st.events,
                     (unsigned long long)a.shm.st.bbo, (unsigned long long)a.shm.st.trades,
                     (unsigned long long)a.shm.st.stale, (unsigned long long)a.shm.st.fresh,
+                    (unsigned long long)a.shm.st.restarts,
                     (unsigned long long)a.shm.st.lapped, (unsigned long long)a.shm.st.lost,
                     (unsigned long long)a.shm.st.retries, (unsigned long long)loop_faults,
                     (unsigned long long)lock_ms);

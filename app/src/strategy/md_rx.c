@@ -10,6 +10,7 @@
 
 #include "common/endian.h"
 #include "mold/mold.h"
+#include "mold/seq.h"
 #include "soup/rtclock.h"
 
 int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr,
@@ -30,6 +31,7 @@ int md_rx_open(md_rx *m, const char *addr, uint16_t port, const char *iface_addr
         return -1;
     }
     m->port = port;
+    tp_guard_init(&m->guard, NULL, MD_RX_JUMP_LIMIT);
     return 0;
 }
 
@@ -84,6 +86,29 @@ int md_rx_poll(md_rx *m, int budget)
         m->st.packets++;
         tp_mold_pkt p;
         tp_mold_kind k = tp_mold_parse(m->buf, (size_t)n, &p);
+        if (k <= TP_MOLD_END) {
+            uint64_t seen = m->next_seq > 1 ? m->next_seq : 0;
+            tp_guard_verdict v = tp_guard_check(&m->guard, &p, k, TP_LINE_A, seen);
+            if (v == TP_GUARD_DROP_SESSION) {
+                m->st.wrong_session++;
+                continue;
+            }
+            if (v == TP_GUARD_DROP_JUMP) {
+                m->st.seq_jumps++;
+                continue;
+            }
+            if (v == TP_GUARD_NEW_SESSION || v == TP_GUARD_RESET) {
+                /* the exchange restarted: its book starts empty, and so does ours */
+                if (v == TP_GUARD_NEW_SESSION)
+                    m->st.session_changes++;
+                else
+                    m->st.seq_resets++;
+                tp_book_clear(m->book);
+                m->next_seq = 1;
+                m->ended = 0;
+                m->restarts++;
+            }
+        }
         if (k == TP_MOLD_HEARTBEAT) {
             m->st.heartbeats++;
             if (p.seq > m->next_seq) {

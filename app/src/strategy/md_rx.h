@@ -2,7 +2,10 @@
  * when the address is a group), MoldUDP64 parse (src/mold), an embedded full-depth book
  * (src/book) and a BBO callback. It does no gap recovery (it counts gaps and carries on):
  * the feed handler (tickpath-fh) is the component that recovers; this receiver exists so
- * the strategy runs without it. */
+ * the strategy runs without it. The stream guard (src/mold/guard.h) keeps an exchange
+ * restart (new session, or the sequence from 1 again) from freezing the book: the book is
+ * cleared and rebuilt from the new stream, and `restarts` tells the strategy to forget what
+ * it derived from the old one (e.g. its symbol's stock locate). */
 #ifndef TP_STRATEGY_MD_RX_H
 #define TP_STRATEGY_MD_RX_H
 
@@ -10,10 +13,16 @@
 #include <stdint.h>
 
 #include "book/book.h"
+#include "mold/guard.h"
 
 typedef struct {
     uint64_t packets, messages, gaps, dups, bad_packets, heartbeats, end_of_session;
+    uint64_t wrong_session;   /* packets of another session dropped (not confirmed) */
+    uint64_t seq_jumps;       /* packets dropped as too far ahead */
+    uint64_t session_changes, seq_resets; /* restarts: the book was cleared */
 } md_rx_stats;
+
+#define MD_RX_JUMP_LIMIT (1u << 20) /* messages past the furthest sequence seen */
 
 typedef struct {
     int fd;
@@ -25,6 +34,8 @@ typedef struct {
     uint64_t cur_itch_ts; /* its ITCH timestamp */
     uint64_t t_rx;        /* CLOCK_REALTIME right after recv() of the current packet */
     int ended;
+    uint64_t restarts;    /* times the stream restarted (book cleared) */
+    tp_guard guard;
     /* optional: called around the messages of each data packet (the strategy batches the
      * orders one packet triggers into one send: tp_gw_batch_begin / _end) */
     void (*pkt_begin)(void *ctx);

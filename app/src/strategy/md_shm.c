@@ -175,6 +175,7 @@ int md_shm_poll(md_shm *m, md_shm_bbo_fn fn, void *ctx, unsigned budget)
         case TP_EV_TRADE: m->st.trades++; break;
         case TP_EV_STALE: m->st.stale++; m->books_stale = 1; break;
         case TP_EV_FRESH: m->st.fresh++; m->books_stale = 0; break;
+        case TP_EV_RESTART: m->st.restarts++; m->books_stale = 1; break;
         default: break;
         }
     }

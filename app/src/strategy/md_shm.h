@@ -20,6 +20,7 @@ typedef struct {
     uint64_t trades;
     uint64_t stale;     /* 'S' markers: the feed handler's books went stale */
     uint64_t fresh;     /* 'F' markers */
+    uint64_t restarts;  /* 'R' markers: the feed's stream restarted, the handler rebuilds */
     uint64_t lapped;    /* times the reader was lapped by the writer */
     uint64_t lost;      /* events overwritten before they were read */
     uint64_t retries;   /* slot changed during the copy */
