@@ -399,6 +399,13 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "gateway.password.file",
         "absolute path",
     ),
+    (
+        # tickpath-gw would read "/etc/tp/pw" (the rest is a comment there)
+        "password-file-hash",
+        {"gateway.password": {"file": "/etc/tp/pw#1"}},
+        "gateway.password.file",
+        "must not contain '#'",
+    ),
     ("username-long", {"gateway.username": "TOOLONG"}, "gateway.username", "1-6 ASCII"),
     (
         "gw-host",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kvfile.h"
 #include "shm/layout.h"
 
 static const char *const transports[TP_TR_COUNT] = {
@@ -301,55 +302,24 @@ int tp_fh_config_set(tp_fh_config *c, const char *key, const char *v, char *err,
     FAIL("unknown key '%s'", key);
 }
 
-static char *trim(char *s)
+static int set_one(void *ctx, const char *key, const char *value, unsigned line, char *err,
+                   size_t errlen)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = 0;
-    return s;
+    (void)line;
+    return tp_fh_config_set(ctx, key, value, err, errlen);
 }
 
 int tp_fh_config_set_kv(tp_fh_config *c, const char *kv, char *err, size_t errlen)
 {
-    char buf[1024];
-    if (strlen(kv) >= sizeof buf)
-        FAIL("setting too long");
-    snprintf(buf, sizeof buf, "%s", kv);
-    char *eq = strchr(buf, '=');
-    if (!eq)
-        FAIL("'%s' is not key=value", kv);
-    *eq = 0;
-    char *k = trim(buf), *v = trim(eq + 1);
-    if (!*k)
-        FAIL("'%s': empty key", kv);
-    return tp_fh_config_set(c, k, v, err, errlen);
+    return tp_kvfile_set_arg(kv, set_one, c, err, errlen);
 }
 
 int tp_fh_config_load(tp_fh_config *c, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        FAIL("%s: %s", path, strerror(errno));
-    char line[1024];
-    int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        n++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            fclose(f);
-            FAIL("%s:%d: line too long", path, n);
-        }
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        char e2[512];
-        if (tp_fh_config_set_kv(c, s, e2, sizeof e2) != 0) {
-            fclose(f);
-            FAIL("%s:%d: %s", path, n, e2);
-        }
-    }
-    fclose(f);
+    tp_fh_config tmp = *c; /* a refused file changes nothing */
+    if (tp_kvfile_load(path, 0, set_one, &tmp, err, errlen) != 0)
+        return -1;
+    *c = tmp;
     return 0;
 }
 

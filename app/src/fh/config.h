@@ -1,6 +1,7 @@
-/* tickpath-fh configuration: a key=value file (one per line, '#' comments, blank lines
- * ignored) given with --config FILE, then --set key=value overrides, in order. Unknown keys
- * and bad values are errors (the handler does not start). Keys: README.md. */
+/* tickpath-fh configuration: a key=value file given with --config FILE, read by the shared
+ * reader (common/kvfile.h: one setting per line, a line starting with '#' is a comment, blank
+ * lines ignored, a key at most once per file), then --set key=value overrides, in order.
+ * Unknown keys and bad values are errors (the handler does not start). Keys: README.md. */
 #ifndef TP_FH_CONFIG_H
 #define TP_FH_CONFIG_H
 
@@ -59,9 +60,9 @@ void tp_fh_config_defaults(tp_fh_config *c);
 /* Apply one key=value pair. Returns 0, or -1 with a message in err. */
 int tp_fh_config_set(tp_fh_config *c, const char *key, const char *value, char *err,
                      size_t errlen);
-/* Parse "key=value" (for --set). */
+/* Parse "key=value" (for --set; the reader's rules for one line). */
 int tp_fh_config_set_kv(tp_fh_config *c, const char *kv, char *err, size_t errlen);
-/* Read a file; line numbers in errors. */
+/* Read a file; line numbers in errors; on error c is unchanged. */
 int tp_fh_config_load(tp_fh_config *c, const char *path, char *err, size_t errlen);
 /* Cross-key checks after everything is set. */
 int tp_fh_config_check(const tp_fh_config *c, char *err, size_t errlen);

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "gw/gw.h"
-#include "gw/kvconf.h"
+#include "common/kvconf.h"
 
 extern const tp_kv_key TP_GW_KEYS[];
 extern const size_t TP_GW_N_KEYS;

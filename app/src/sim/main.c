@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gw/kvconf.h"
+#include "common/kvconf.h"
 #include "gw/secret_file.h"
 #include "itch/snapshot_msg.h"
 #include "sim/snapshot_srv.h"

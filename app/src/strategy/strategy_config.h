@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw/kvconf.h"
+#include "common/kvconf.h"
 #include "strategy/strategy.h"
 
 typedef enum { STRAT_SRC_UDP = 0, STRAT_SRC_SHM = 1 } strat_source;

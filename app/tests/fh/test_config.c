@@ -81,6 +81,21 @@ int main(void)
     fclose(f);
     CHECK_EQ(tp_fh_config_load(&c, path, err, sizeof err), -1);
     CHECK(strstr(err, ":2:") != NULL);
+    /* the shared reader's rules (common/kvfile.h): a key twice is refused with both lines, and
+     * a refused file changes nothing */
+    tp_fh_config before = c;
+    f = fopen(path, "w");
+    fputs("transport=afxdp\n# transport=dpdk\ntransport = kernel-blocking\n", f);
+    fclose(f);
+    CHECK_EQ(tp_fh_config_load(&c, path, err, sizeof err), -1);
+    CHECK(strstr(err, ":3: duplicate key 'transport' (first set on line 1)") != NULL);
+    CHECK(!memcmp(&c, &before, sizeof c));
+    /* a '#' inside a value is the value's (only whole lines are comments here) */
+    f = fopen(path, "w");
+    fputs("stats_json=/tmp/a#b\r\n", f);
+    fclose(f);
+    CHECK_EQ(tp_fh_config_load(&c, path, err, sizeof err), 0);
+    CHECK(!strcmp(c.stats_json, "/tmp/a#b"));
     unlink(path);
     CHECK_EQ(tp_fh_config_load(&c, "/nonexistent/x.conf", err, sizeof err), -1);
     /* a line with only some keys */

@@ -304,6 +304,9 @@ class SecretRef(_Model):
     def _file(cls, value: str | None) -> str | None:
         if value is not None and (not value.startswith("/") or not _VALUE.match(value)):
             raise ValueError("must be an absolute path")
+        if value is not None and "#" in value:
+            # tickpath-gw / -strategy read '#' as the start of a comment: the path would be cut
+            raise ValueError("must not contain '#' (a comment in gw.conf / strategy.conf)")
         return value
 
 

@@ -1,14 +1,14 @@
-/* key=value configuration for the gateway, simulator and strategy programs.
+/* key=value configuration table of the gateway, simulator and strategy programs.
  *
- * A file given with --config FILE holds one key=value per line ('#' comments, blank lines
- * ignored, whitespace around key and value trimmed); --set key=value on the command line
- * overrides, in order (later wins). Each program declares its keys with defaults; an
- * unknown key or a value that does not parse is an error (the program does not start).
- * (The feed handler's reader in src/fh/config.c is bound to its own struct; this one is the
- * generic table the three programs of issue 5 share.)
+ * A file given with --config FILE is read by the shared reader (kvfile.h: one key=value per
+ * line, '#' starts a comment anywhere on a line, blank lines ignored, whitespace around key
+ * and value trimmed, a key at most once per file, errors with FILE:LINE); --set key=value on
+ * the command line overrides, in order (later wins). Each program declares its keys with
+ * defaults; an unknown key or a value that does not parse is an error (the program does not
+ * start). (The feed handler uses the same reader with its own typed setter, src/fh/config.c.)
  */
-#ifndef TP_GW_KVCONF_H
-#define TP_GW_KVCONF_H
+#ifndef TP_COMMON_KVCONF_H
+#define TP_COMMON_KVCONF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +31,9 @@ typedef struct {
 /* keys: array of n (n <= TP_KV_MAX); defaults are copied in. */
 void tp_kv_init(tp_kvconf *c, const tp_kv_key *keys, size_t n);
 int tp_kv_set(tp_kvconf *c, const char *key, const char *value, char *err, size_t errlen);
+/* One --set argument "key=value" (kvfile.h's rules). */
 int tp_kv_set_kv(tp_kvconf *c, const char *kv, char *err, size_t errlen);
+/* A --config file: every line is checked and applied, or nothing is (c unchanged). */
 int tp_kv_load(tp_kvconf *c, const char *path, char *err, size_t errlen);
 const char *tp_kv_str(const tp_kvconf *c, const char *key);
 /* Typed getters: 0, or -1 with err set (bad number, out of range). */

@@ -1,11 +1,12 @@
 /* Generic key=value configuration table. */
-#include "gw/kvconf.h"
+#include "common/kvconf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/kvfile.h"
 
 void tp_kv_init(tp_kvconf *c, const tp_kv_key *keys, size_t n)
 {
@@ -32,65 +33,38 @@ int tp_kv_set(tp_kvconf *c, const char *key, const char *value, char *err, size_
         return -1;
     }
     if (strlen(value) >= TP_KV_VAL) {
-        snprintf(err, errlen, "%s: value too long", key);
+        snprintf(err, errlen, "%s: value longer than %d characters", key, TP_KV_VAL - 1);
         return -1;
     }
     snprintf(c->val[i], TP_KV_VAL, "%s", value);
     return 0;
 }
 
-static char *trim(char *s)
+static int set_one(void *ctx, const char *key, const char *value, unsigned line, char *err,
+                   size_t errlen)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1]))
-        *--e = 0;
-    return s;
+    (void)line;
+    return tp_kv_set(ctx, key, value, err, errlen);
 }
 
 int tp_kv_set_kv(tp_kvconf *c, const char *kv, char *err, size_t errlen)
 {
-    char buf[512];
-    if (strlen(kv) >= sizeof buf) {
-        snprintf(err, errlen, "setting too long");
-        return -1;
-    }
-    strcpy(buf, kv);
-    char *eq = strchr(buf, '=');
-    if (!eq) {
-        snprintf(err, errlen, "'%s': expected key=value", kv);
-        return -1;
-    }
-    *eq = 0;
-    return tp_kv_set(c, trim(buf), trim(eq + 1), err, errlen);
+    return tp_kvfile_set_arg(kv, set_one, c, err, errlen);
 }
 
 int tp_kv_load(tp_kvconf *c, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    tp_kvconf *tmp = malloc(sizeof *tmp);
+    if (!tmp) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    char line[512], e2[256];
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *h = strchr(line, '#');
-        if (h)
-            *h = 0;
-        char *s = trim(line);
-        if (!*s)
-            continue;
-        if (tp_kv_set_kv(c, s, e2, sizeof e2) != 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, e2);
-            fclose(f);
-            return -1;
-        }
-    }
-    fclose(f);
-    return 0;
+    *tmp = *c;
+    int rc = tp_kvfile_load(path, TP_KVFILE_INLINE_COMMENTS, set_one, tmp, err, errlen);
+    if (rc == 0)
+        *c = *tmp;
+    free(tmp);
+    return rc;
 }
 
 const char *tp_kv_str(const tp_kvconf *c, const char *key)
