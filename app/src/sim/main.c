@@ -342,11 +342,11 @@ int main(int argc, char **argv)
         itch_out_idle(&v.out, now, hb_ns);
         snapshot_srv_poll(&snap, &v);
         if (!spin) {
-            struct pollfd pf[TP_SOUP_SRV_MAX_CONN + 3];
+            struct pollfd pf[TP_SOUP_SRV_MAX_CONNS + 3];
             int np = 0;
             if (v.soup_on) {
                 pf[np++] = (struct pollfd){.fd = v.soup.lfd, .events = POLLIN};
-                for (int i = 0; i < TP_SOUP_SRV_MAX_CONN; i++)
+                for (int i = 0; i < v.soup.n_conns; i++)
                     if (v.soup.conns[i].io.fd >= 0)
                         pf[np++] = (struct pollfd){.fd = v.soup.conns[i].io.fd, .events = POLLIN};
             }
