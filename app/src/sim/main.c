@@ -42,6 +42,10 @@ static const tp_kv_key KEYS[] = {
     {"ouch.credentials", "", "file of 'username password' lines, mode 0600 (required)"},
     {"ouch.heartbeat_ms", "1000", "server heartbeat after this idle time (0 = never)"},
     {"ouch.dead_ms", "15000", "drop a client silent this long"},
+    {"ouch.max_conns", "16", "connection slots, preallocated (1..256, ~1.1 MiB each)"},
+    {"ouch.login_timeout_ms", "2000", "close a connection not logged in this long after accept"},
+    {"ouch.login_backoff_ms", "100", "refuse a source's logins this long after a failed one"},
+    {"ouch.login_backoff_max_ms", "10000", "cap of the backoff, doubling per failure"},
     {"ouch.max_orders", "1048576", "OUCH orders per day (all users)"},
     {"engine.max_orders", "1048576", "resting orders at once"},
     {"engine.max_levels", "4096", "price levels per side per symbol"},
@@ -108,6 +112,17 @@ static uint64_t U(const tp_kvconf *c, const char *k, uint64_t max)
     uint64_t v;
     if (tp_kv_u64(c, k, max, &v, err, sizeof err) != 0)
         DIE("%s", err);
+    return v;
+}
+
+/* An integer in min..max, or exit 2 naming the key and the range. */
+static uint64_t U_IN(const tp_kvconf *c, const char *k, uint64_t min, uint64_t max)
+{
+    char err[256];
+    uint64_t v;
+    if (tp_kv_u64(c, k, max, &v, err, sizeof err) != 0 || v < min)
+        DIE("%s: '%s' is not an integer in %llu..%llu", k, tp_kv_str(c, k),
+            (unsigned long long)min, (unsigned long long)max);
     return v;
 }
 
@@ -179,6 +194,13 @@ int main(int argc, char **argv)
     if (strlen(tp_kv_str(&cfg, "session")) > 10)
         DIE("session: at most 10 characters");
     uint16_t ouch_port = (uint16_t)U(&cfg, "ouch.port", 65535);
+    uint32_t max_conns = (uint32_t)U_IN(&cfg, "ouch.max_conns", 1, TP_SOUP_SRV_MAX_CONNS);
+    uint32_t login_timeout_ms = (uint32_t)U_IN(&cfg, "ouch.login_timeout_ms", 1, 3600000);
+    uint32_t backoff_ms = (uint32_t)U_IN(&cfg, "ouch.login_backoff_ms", 1, 3600000);
+    uint32_t backoff_max_ms = (uint32_t)U_IN(&cfg, "ouch.login_backoff_max_ms", 1, 3600000);
+    if (backoff_max_ms < backoff_ms)
+        DIE("ouch.login_backoff_max_ms: %u is below ouch.login_backoff_ms (%u)", backoff_max_ms,
+            backoff_ms);
     static tp_soup_cred creds[TP_SOUP_SRV_MAX_USERS];
     int n_creds = 0;
     if (ouch_port) {
@@ -259,6 +281,10 @@ int main(int argc, char **argv)
         snprintf(sc.session, sizeof sc.session, "%s", tp_kv_str(&cfg, "session"));
         sc.hb_ms = (uint32_t)U(&cfg, "ouch.heartbeat_ms", 3600000);
         sc.dead_ms = (uint32_t)U(&cfg, "ouch.dead_ms", 3600000);
+        sc.max_conns = max_conns;
+        sc.login_timeout_ms = login_timeout_ms;
+        sc.backoff_ms = backoff_ms;
+        sc.backoff_max_ms = backoff_max_ms;
         sc.max_payload = 256;
         sc.store_bytes = (size_t)U(&cfg, "ouch.store_mb", 4096) << 20;
         sc.store_msgs = sc.store_bytes / 32;
@@ -342,11 +368,11 @@ int main(int argc, char **argv)
         itch_out_idle(&v.out, now, hb_ns);
         snapshot_srv_poll(&snap, &v);
         if (!spin) {
-            struct pollfd pf[TP_SOUP_SRV_MAX_CONN + 3];
+            struct pollfd pf[TP_SOUP_SRV_MAX_CONNS + 3];
             int np = 0;
             if (v.soup_on) {
                 pf[np++] = (struct pollfd){.fd = v.soup.lfd, .events = POLLIN};
-                for (int i = 0; i < TP_SOUP_SRV_MAX_CONN; i++)
+                for (int i = 0; i < v.soup.n_conns; i++)
                     if (v.soup.conns[i].io.fd >= 0)
                         pf[np++] = (struct pollfd){.fd = v.soup.conns[i].io.fd, .events = POLLIN};
             }

@@ -554,13 +554,20 @@ int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
     fprintf(f, " \"soup\": {\"accepts\": %llu, \"logins\": %llu, \"login_rejects\": %llu, "
             "\"logouts\": %llu, \"dead_links\": %llu, \"framing_errors\": %llu, \"kicked\": %llu, "
             "\"hb_tx\": %llu, \"hb_rx\": %llu, \"unseq_rx\": %llu, \"seq_tx\": %llu, "
-            "\"replayed\": %llu},\n",
+            "\"replayed\": %llu, \"login_timeouts\": %llu, \"evicted_unauthenticated\": %llu, "
+            "\"refused_full\": %llu, \"login_failures\": %llu, \"login_backoff_refusals\": %llu, "
+            "\"backoff_replaced\": %llu},\n",
             (unsigned long long)ss->accepts, (unsigned long long)ss->logins,
             (unsigned long long)ss->login_rejects, (unsigned long long)ss->logouts,
             (unsigned long long)ss->dead_links, (unsigned long long)ss->framing_errors,
             (unsigned long long)ss->kicked, (unsigned long long)ss->hb_tx,
             (unsigned long long)ss->hb_rx, (unsigned long long)ss->unseq_rx,
-            (unsigned long long)ss->seq_tx, (unsigned long long)ss->replayed);
+            (unsigned long long)ss->seq_tx, (unsigned long long)ss->replayed,
+            (unsigned long long)ss->login_timeouts,
+            (unsigned long long)ss->evicted_unauthenticated,
+            (unsigned long long)ss->refused_full, (unsigned long long)ss->login_failures,
+            (unsigned long long)ss->login_backoff_refusals,
+            (unsigned long long)v->soup.backoff.replaced);
     fprintf(f, " \"engine\": {\"orders\": %llu, \"execs\": %llu, \"exec_shares\": %llu, "
             "\"cancels\": %llu, \"replaces\": %llu, \"rejects_full\": %llu, \"live\": %u},\n",
             (unsigned long long)v->me.st.orders, (unsigned long long)v->me.st.execs,

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -76,8 +77,27 @@ int tp_soup_server_init(tp_soup_server *s, const tp_soup_server_cfg *cfg, const 
         s->cfg.store_bytes = 32u << 20;
     if (!s->cfg.store_msgs)
         s->cfg.store_msgs = 1u << 20;
+    if (!s->cfg.max_conns)
+        s->cfg.max_conns = TP_SOUP_SRV_DEFAULT_CONNS;
+    if (!s->cfg.login_timeout_ms)
+        s->cfg.login_timeout_ms = 2000;
+    if (!s->cfg.backoff_ms)
+        s->cfg.backoff_ms = 100;
+    if (!s->cfg.backoff_max_ms)
+        s->cfg.backoff_max_ms = 10000;
     s->cb = *cb;
     s->lfd = -1;
+    if (s->cfg.max_conns > TP_SOUP_SRV_MAX_CONNS) {
+        errno = EINVAL;
+        return -1;
+    }
+    tp_backoff_init(&s->backoff, s->cfg.backoff_ms, s->cfg.backoff_max_ms);
+    s->conns = calloc(s->cfg.max_conns, sizeof *s->conns);
+    if (!s->conns)
+        return -1;
+    s->n_conns = (int)s->cfg.max_conns;
+    for (int i = 0; i < s->n_conns; i++) /* tp_soup_server_free is safe from here on */
+        s->conns[i].io.fd = -1;
     if (n_creds > TP_SOUP_SRV_MAX_USERS)
         n_creds = TP_SOUP_SRV_MAX_USERS;
     memcpy(s->creds, creds, (size_t)n_creds * sizeof *creds);
@@ -87,7 +107,7 @@ int tp_soup_server_init(tp_soup_server *s, const tp_soup_server_cfg *cfg, const 
         if (tp_soup_store_init(&s->store[i], s->cfg.store_bytes, s->cfg.store_msgs) != 0)
             return -1;
     }
-    for (int i = 0; i < TP_SOUP_SRV_MAX_CONN; i++) {
+    for (int i = 0; i < s->n_conns; i++) {
         if (tp_soup_io_init(&s->conns[i].io, 1 << 16, 1 << 20, s->cfg.max_payload) != 0)
             return -1;
         s->conns[i].user = -1;
@@ -123,8 +143,11 @@ uint16_t tp_soup_server_port(const tp_soup_server *s)
 
 void tp_soup_server_free(tp_soup_server *s)
 {
-    for (int i = 0; i < TP_SOUP_SRV_MAX_CONN; i++)
+    for (int i = 0; i < s->n_conns; i++)
         tp_soup_io_free(&s->conns[i].io);
+    free(s->conns);
+    s->conns = NULL;
+    s->n_conns = 0;
     for (int i = 0; i < s->n_users; i++)
         tp_soup_store_free(&s->store[i]);
     if (s->lfd >= 0)
@@ -176,6 +199,13 @@ static void handle_login(tp_soup_server *s, int ci, const tp_soup_pkt *p, uint64
         conn_close(s, ci);
         return;
     }
+    if (tp_backoff_left(&s->backoff, c->peer, now)) {
+        /* unchecked, unanswered: Login Rejected would be final for the client */
+        memset(&l.password, 0, sizeof l.password);
+        s->st.login_backoff_refusals++;
+        conn_close(s, ci);
+        return;
+    }
     for (int i = 0; i < s->n_users; i++) {
         char u[TP_SOUP_USER_LEN], pw[TP_SOUP_PASS_LEN];
         memset(u, ' ', sizeof u);
@@ -191,9 +221,11 @@ static void handle_login(tp_soup_server *s, int ci, const tp_soup_pkt *p, uint64
     char sess[TP_SOUP_SESSION_LEN];
     memset(sess, ' ', sizeof sess);
     memcpy(sess, s->cfg.session, strnlen(s->cfg.session, TP_SOUP_SESSION_LEN));
-    if (user < 0)
+    if (user < 0) {
         reason = TP_SOUP_REJ_NOT_AUTHORIZED;
-    else if (s->ended)
+        s->st.login_failures++;
+        tp_backoff_fail(&s->backoff, c->peer, now);
+    } else if (s->ended)
         reason = TP_SOUP_REJ_SESSION_UNAVAILABLE;
     else {
         int blank = 1;
@@ -271,36 +303,57 @@ static void handle_pkt(tp_soup_server *s, int ci, const tp_soup_pkt *p, uint64_t
     }
 }
 
+/* A slot for a new connection: a free one, else the oldest connection that has not logged in
+ * (closed, counted), else -1 (every slot holds a session). */
+static int take_slot(tp_soup_server *s)
+{
+    int victim = -1;
+    for (int i = 0; i < s->n_conns; i++) {
+        const tp_soup_srv_conn *c = &s->conns[i];
+        if (c->io.fd < 0)
+            return i;
+        if (!c->up && (victim < 0 || c->accept_no < s->conns[victim].accept_no))
+            victim = i;
+    }
+    if (victim >= 0) {
+        s->st.evicted_unauthenticated++;
+        conn_close(s, victim);
+    }
+    return victim;
+}
+
 static void accept_new(tp_soup_server *s, uint64_t now)
 {
     for (;;) {
-        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(s->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        int ci = -1;
-        for (int i = 0; i < TP_SOUP_SRV_MAX_CONN; i++)
-            if (s->conns[i].io.fd < 0) {
-                ci = i;
-                break;
-            }
-        if (ci < 0 || s->ended) {
-            s->st.too_many_conns++;
+        int ci = s->ended ? -1 : take_slot(s);
+        if (ci < 0) {
+            s->st.refused_full++;
             close(fd);
             continue;
         }
+        tp_soup_srv_conn *c = &s->conns[ci];
         s->st.accepts++;
-        tp_soup_io_attach(&s->conns[ci].io, fd, now);
-        if (tp_soup_io_rx_stamps(&s->conns[ci].io) != 0)
+        tp_soup_io_attach(&c->io, fd, now);
+        if (tp_soup_io_rx_stamps(&c->io) != 0)
             s->st.rx_stamp_errors++;
-        s->conns[ci].user = -1;
-        s->conns[ci].up = 0;
+        c->user = -1;
+        c->up = 0;
+        c->peer = plen >= sizeof peer && peer.sin_family == AF_INET ? ntohl(peer.sin_addr.s_addr)
+                                                                     : 0;
+        c->accepted_ns = now;
+        c->accept_no = ++s->n_accepts;
     }
 }
 
 void tp_soup_server_poll(tp_soup_server *s, uint64_t now)
 {
     accept_new(s, now);
-    for (int ci = 0; ci < TP_SOUP_SRV_MAX_CONN; ci++) {
+    for (int ci = 0; ci < s->n_conns; ci++) {
         tp_soup_srv_conn *c = &s->conns[ci];
         if (c->io.fd < 0)
             continue;
@@ -328,6 +381,13 @@ void tp_soup_server_poll(tp_soup_server *s, uint64_t now)
             continue;
         }
         if (tp_soup_io_flush(&c->io) != 0) {
+            conn_close(s, ci);
+            continue;
+        }
+        /* from accept, not from the last byte: trickling bytes does not extend it */
+        if (!c->up && now >= c->accepted_ns &&
+            now - c->accepted_ns >= (uint64_t)s->cfg.login_timeout_ms * MS) {
+            s->st.login_timeouts++;
             conn_close(s, ci);
             continue;
         }
@@ -362,14 +422,14 @@ uint64_t tp_soup_server_send(tp_soup_server *s, int user, const void *msg, size_
 
 void tp_soup_server_drop_all(tp_soup_server *s)
 {
-    for (int ci = 0; ci < TP_SOUP_SRV_MAX_CONN; ci++)
+    for (int ci = 0; ci < s->n_conns; ci++)
         if (s->conns[ci].io.fd >= 0)
             conn_close(s, ci);
 }
 
 void tp_soup_server_end(tp_soup_server *s, uint64_t now)
 {
-    for (int ci = 0; ci < TP_SOUP_SRV_MAX_CONN; ci++) {
+    for (int ci = 0; ci < s->n_conns; ci++) {
         tp_soup_srv_conn *c = &s->conns[ci];
         if (c->io.fd < 0)
             continue;

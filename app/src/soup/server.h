@@ -8,16 +8,30 @@
  * user's store, so a user logged out or disconnected misses nothing: a re-login asking for
  * its next sequence gets every message after it, once, in order.
  * Server heartbeats after hb_ms idle; a connection silent for dead_ms is closed.
+ *
+ * Hostile or broken clients cannot hold the door shut:
+ * - login deadline: a connection without an accepted Login Request login_timeout_ms after
+ *   its accept is closed (login_timeouts), however many bytes it trickles in;
+ * - slots: max_conns connections, preallocated at init. A connection arriving when all are
+ *   taken evicts the oldest one that has not logged in (evicted_unauthenticated); only when
+ *   every slot holds a logged-in session is the newcomer refused (refused_full);
+ * - failed logins: a bad username/password (login_failures) starts a backoff for its IPv4
+ *   source (soup/backoff.h: backoff_ms doubling up to backoff_max_ms). A Login Request from
+ *   a source in backoff is refused unchecked: the connection is closed without an answer
+ *   (login_backoff_refusals), since clients take Login Rejected as final and a close as
+ *   transient. Other sources are unaffected.
  */
 #ifndef TP_SOUP_SERVER_H
 #define TP_SOUP_SERVER_H
 
 #include <stdint.h>
 
+#include "soup/backoff.h"
 #include "soup/io.h"
 #include "soup/store.h"
 
-#define TP_SOUP_SRV_MAX_CONN 16
+#define TP_SOUP_SRV_DEFAULT_CONNS 16
+#define TP_SOUP_SRV_MAX_CONNS 256 /* each slot preallocates ~1.1 MiB of buffers */
 #define TP_SOUP_SRV_MAX_USERS 16
 
 typedef struct {
@@ -44,6 +58,10 @@ typedef struct {
     char session[TP_SOUP_SESSION_LEN + 1];
     uint32_t hb_ms;   /* 0 = never send heartbeats (tests of the client's dead-link timer) */
     uint32_t dead_ms;
+    uint32_t max_conns;        /* connection slots (0 = TP_SOUP_SRV_DEFAULT_CONNS) */
+    uint32_t login_timeout_ms; /* accept to accepted login (0 = 2000) */
+    uint32_t backoff_ms;       /* after a source's first failed login (0 = 100) */
+    uint32_t backoff_max_ms;   /* cap of the doubling (0 = 10000) */
     size_t max_payload;
     size_t store_bytes;
     uint64_t store_msgs;
@@ -51,8 +69,12 @@ typedef struct {
 
 typedef struct {
     uint64_t accepts, logins, login_rejects, logouts, dead_links, framing_errors, kicked,
-        hb_tx, hb_rx, unseq_rx, seq_tx, replayed, overflow_drops, too_many_conns,
-        rx_stamp_errors; /* a connection whose socket refused SO_TIMESTAMPNS */
+        hb_tx, hb_rx, unseq_rx, seq_tx, replayed, overflow_drops,
+        rx_stamp_errors, /* a connection whose socket refused SO_TIMESTAMPNS */
+        login_timeouts, evicted_unauthenticated,
+        refused_full, /* every slot logged in (or the session has ended) */
+        login_failures, /* bad username/password (also in login_rejects) */
+        login_backoff_refusals;
 } tp_soup_server_stats;
 
 typedef struct {
@@ -60,6 +82,9 @@ typedef struct {
     int user;       /* -1 before login */
     int up;
     uint64_t next;  /* next sequence to send from the user's store */
+    uint32_t peer;  /* IPv4 source, host byte order */
+    uint64_t accepted_ns;
+    uint64_t accept_no; /* order of accepts: the oldest unauthenticated is evicted first */
 } tp_soup_srv_conn;
 
 struct tp_soup_server {
@@ -69,7 +94,10 @@ struct tp_soup_server {
     int n_users;
     tp_soup_store store[TP_SOUP_SRV_MAX_USERS];
     int conn_of_user[TP_SOUP_SRV_MAX_USERS];
-    tp_soup_srv_conn conns[TP_SOUP_SRV_MAX_CONN];
+    tp_soup_srv_conn *conns; /* max_conns slots, allocated by init */
+    int n_conns;
+    uint64_t n_accepts;
+    tp_backoff backoff;
     tp_soup_server_cb cb;
     tp_soup_server_stats st;
     int ended;
@@ -78,7 +106,8 @@ struct tp_soup_server {
 /* Credentials: one "username password" per line ('#' comments). Returns 0 or -1 (errbuf). */
 int tp_soup_load_creds(const char *path, tp_soup_cred *out, int max, int *n, char *err,
                        size_t errlen);
-/* Listen (bound and listening on return). Returns 0 or -1 with errno. */
+/* Listen (bound and listening on return). Returns 0 or -1 with errno (EINVAL: max_conns
+ * above TP_SOUP_SRV_MAX_CONNS or a bad bind address). */
 int tp_soup_server_init(tp_soup_server *s, const tp_soup_server_cfg *cfg, const tp_soup_cred *creds,
                         int n_creds, const tp_soup_server_cb *cb);
 void tp_soup_server_free(tp_soup_server *s);

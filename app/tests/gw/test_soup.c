@@ -1,7 +1,12 @@
 /* SoupBinTCP 3.0: framing vectors, partial reads, malformed input, and real loopback TCP
  * sessions between tp_soup_client and tp_soup_server (login accepted/rejected, heartbeats,
- * dead link, replay after reconnect, end of session), and the cork that batches sends. */
+ * dead link, replay after reconnect, end of session), hostile clients (login deadline,
+ * eviction of unauthenticated connections, refusal when full, failed-login backoff), and the
+ * cork that batches sends. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -141,23 +146,36 @@ static void pump(tp_soup_server *s, tp_soup_client *c, int ms)
     }
 }
 
-static void setup(tp_soup_server *s, srv_log *sl, uint32_t srv_hb, uint32_t srv_dead)
+static void base_cfg(tp_soup_server_cfg *cfg, uint32_t srv_hb, uint32_t srv_dead)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->bind_addr, "127.0.0.1");
+    strcpy(cfg->session, "TESTSESS01");
+    cfg->hb_ms = srv_hb;
+    cfg->dead_ms = srv_dead;
+    cfg->store_bytes = 1 << 20;
+    cfg->store_msgs = 4096;
+}
+
+static void setup_cfg(tp_soup_server *s, srv_log *sl, const tp_soup_server_cfg *cfg)
 {
     tp_soup_cred cred[1];
     memset(cred, 0, sizeof cred);
     strcpy(cred[0].username, "TRADR1");
     strcpy(cred[0].password, "pw0123");
-    tp_soup_server_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    strcpy(cfg.bind_addr, "127.0.0.1");
-    strcpy(cfg.session, "TESTSESS01");
-    cfg.hb_ms = srv_hb;
-    cfg.dead_ms = srv_dead;
-    cfg.store_bytes = 1 << 20;
-    cfg.store_msgs = 4096;
     tp_soup_server_cb cb = {srv_msg, srv_login, srv_close, sl};
-    int rc = tp_soup_server_init(s, &cfg, cred, 1, &cb);
+    int rc = tp_soup_server_init(s, cfg, cred, 1, &cb);
     CHECK(rc == 0);
+}
+
+static void setup(tp_soup_server *s, srv_log *sl, uint32_t srv_hb, uint32_t srv_dead)
+{
+    tp_soup_server_cfg cfg;
+    base_cfg(&cfg, srv_hb, srv_dead);
+    /* test_sessions logs in right after a bad password from the same address */
+    cfg.backoff_ms = 1;
+    cfg.backoff_max_ms = 1;
+    setup_cfg(s, sl, &cfg);
 }
 
 static void cli_cfg(tp_soup_client_cfg *c, uint16_t port, const char *pw, uint32_t hb,
@@ -269,6 +287,144 @@ static void test_sessions(void)
     tp_soup_server_free(&s);
 }
 
+/* --- hostile clients --------------------------------------------------------------------- */
+
+static void pump_srv(tp_soup_server *s, int ms)
+{
+    uint64_t end = tp_rt_now_ns() + (uint64_t)ms * 1000000ull;
+    while (tp_rt_now_ns() < end) {
+        tp_soup_server_poll(s, tp_rt_now_ns());
+        usleep(200);
+    }
+}
+
+static int raw_connect(uint16_t port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    return fd;
+}
+
+static void raw_login(int fd, const char *user, const char *pw)
+{
+    tp_soup_login l;
+    memset(&l, ' ', sizeof l);
+    memcpy(l.username, user, strlen(user));
+    memcpy(l.password, pw, strlen(pw));
+    l.sequence = 0;
+    uint8_t buf[64];
+    size_t n = tp_soup_enc_login_request(buf, sizeof buf, &l);
+    CHECK(send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n);
+}
+
+/* What the server did with a raw connection: the first packet's type, 'E' if it closed the
+ * connection without a packet, 0 if it is still open and silent. */
+static uint8_t raw_outcome(int fd)
+{
+    uint8_t buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno == ECONNRESET))
+        return 'E';
+    if (n < 0)
+        return 0;
+    return n >= 3 ? buf[2] : '?';
+}
+
+static void test_hostile(void)
+{
+    static tp_soup_server s;
+    static tp_soup_client c;
+    srv_log sl = {0};
+    cli_log cl = {0};
+    tp_soup_client_cfg cc;
+    tp_soup_server_cfg cfg;
+    base_cfg(&cfg, 100, 5000);
+    cfg.max_conns = 3;
+    cfg.login_timeout_ms = 1000;
+    cfg.backoff_ms = 1000;
+    cfg.backoff_max_ms = 2000;
+    setup_cfg(&s, &sl, &cfg);
+    uint16_t port = tp_soup_server_port(&s);
+
+    /* every slot held by a connection that never logs in: a real login evicts the oldest */
+    int idle[3];
+    for (int i = 0; i < 3; i++) {
+        idle[i] = raw_connect(port);
+        pump_srv(&s, 5);
+    }
+    CHECK_EQ(s.st.accepts, 3);
+    cli_cfg(&cc, port, "pw0123", 100, 5000);
+    CHECK(tp_soup_client_init(&c, &cc, cli_cb, &cl) == 0);
+    pump(&s, &c, 50);
+    CHECK_EQ(c.state, TP_SOUP_CLI_UP);
+    CHECK_EQ(s.st.evicted_unauthenticated, 1);
+    CHECK_EQ(raw_outcome(idle[0]), 'E');
+    CHECK_EQ(raw_outcome(idle[1]), 0);
+    /* the login deadline closes the other two, even one trickling bytes */
+    CHECK(send(idle[1], "\0", 1, MSG_NOSIGNAL) == 1);
+    pump(&s, &c, 400);
+    CHECK(send(idle[1], "\x2f", 1, MSG_NOSIGNAL) == 1);
+    pump(&s, &c, 800);
+    CHECK_EQ(s.st.login_timeouts, 2);
+    CHECK_EQ(raw_outcome(idle[1]), 'E');
+    CHECK_EQ(raw_outcome(idle[2]), 'E');
+    CHECK_EQ(c.state, TP_SOUP_CLI_UP); /* the session is not touched by the deadline */
+    for (int i = 0; i < 3; i++)
+        close(idle[i]);
+
+    /* a wrong password starts the address's backoff: the next login, even a correct one, is
+     * closed unanswered and uncounted as a failure; after the backoff a correct one works */
+    int bad = raw_connect(port);
+    raw_login(bad, "TRADR1", "guess1");
+    pump(&s, &c, 20);
+    CHECK_EQ(raw_outcome(bad), 'J');
+    CHECK_EQ(s.st.login_failures, 1);
+    close(bad);
+    int refused = raw_connect(port);
+    raw_login(refused, "TRADR1", "pw0123");
+    pump(&s, &c, 20);
+    CHECK_EQ(raw_outcome(refused), 'E');
+    CHECK_EQ(s.st.login_backoff_refusals, 1);
+    CHECK_EQ(s.st.login_failures, 1);
+    close(refused);
+    pump(&s, &c, 1000);
+    int good = raw_connect(port);
+    raw_login(good, "TRADR1", "pw0123");
+    pump_srv(&s, 20);
+    CHECK_EQ(raw_outcome(good), 'A');
+    CHECK_EQ(s.st.kicked, 1); /* it replaced the client's session */
+    close(good);
+    tp_soup_client_free(&c);
+    tp_soup_server_free(&s);
+
+    /* every slot logged in: the newcomer is refused, the session kept */
+    memset(&cl, 0, sizeof cl);
+    cfg.max_conns = 1;
+    setup_cfg(&s, &sl, &cfg);
+    cli_cfg(&cc, tp_soup_server_port(&s), "pw0123", 100, 5000);
+    CHECK(tp_soup_client_init(&c, &cc, cli_cb, &cl) == 0);
+    pump(&s, &c, 50);
+    CHECK_EQ(c.state, TP_SOUP_CLI_UP);
+    int extra = raw_connect(tp_soup_server_port(&s));
+    pump(&s, &c, 20);
+    CHECK_EQ(s.st.refused_full, 1);
+    CHECK_EQ(s.st.evicted_unauthenticated, 0);
+    CHECK_EQ(raw_outcome(extra), 'E');
+    CHECK_EQ(c.state, TP_SOUP_CLI_UP);
+    close(extra);
+    tp_soup_client_free(&c);
+    tp_soup_server_free(&s);
+
+    /* more slots than allowed: refused at init */
+    cfg.max_conns = TP_SOUP_SRV_MAX_CONNS + 1;
+    tp_soup_server_cb cb = {srv_msg, srv_login, srv_close, &sl};
+    tp_soup_cred cred[1] = {{"TRADR1", "pw0123"}};
+    CHECK(tp_soup_server_init(&s, &cfg, cred, 1, &cb) == -1 && errno == EINVAL);
+    tp_soup_server_free(&s);
+}
+
 /* Cork: packets queued while corked reach the peer only at uncork, all in one send(). */
 static void test_cork(void)
 {
@@ -311,6 +467,7 @@ int main(void)
 {
     test_frames();
     test_sessions();
+    test_hostile();
     test_cork();
     return tp_check_done("test_soup");
 }
