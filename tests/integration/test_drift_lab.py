@@ -52,10 +52,15 @@ def lab_running() -> bool:
     return proc.stdout.strip() == "true"
 
 
+Records = dict[str, dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def drift(
+def lab_playbook(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[], dict[str, dict[str, Any]]]:
+) -> Callable[..., tuple[subprocess.CompletedProcess[str], Path]]:
+    """Run a drift playbook on trader1 with its own report directory; returns the process
+    and the report directory."""
     if not lab_running():
         if os.environ.get("TICKPATH_REQUIRE_LAB"):
             pytest.fail(f"{CONTAINER} is not running (make lab)")
@@ -70,35 +75,39 @@ def drift(
         "PATH": f"{TOP / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
 
-    def run() -> dict[str, dict[str, Any]]:
-        run_id = "t" + uuid.uuid4().hex[:10]
+    def run(playbook: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
         proc = subprocess.run(
-            [
-                "ansible-playbook",
-                "-i",
-                "inventories/lab",
-                "playbooks/drift.yml",
-                "--limit",
-                HOST,
-                "-e",
-                f"tickpath_drift_report_dir={report_dir}",
-                "-e",
-                f"tickpath_drift_run_id={run_id}",
-                "-e",
-                f"tickpath_version={version}",
-                "-e",
-                "tickpath_drift_fail_severity=none",
-            ],
+            ["ansible-playbook", "-i", "inventories/lab", playbook, "--limit", HOST,
+             "-e", f"tickpath_drift_report_dir={report_dir}",
+             "-e", f"tickpath_version={version}", *extra],
             cwd=TOP,
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,
             check=False,
         )
+        return proc, report_dir
+
+    return run
+
+
+def host_records(report_dir: Path, run_id: str) -> Records:
+    data = json.loads((report_dir / run_id / "records.json").read_text())
+    return {r["check"]: r for r in data["records"] if r["host"] == HOST}
+
+
+@pytest.fixture(scope="module")
+def drift(
+    lab_playbook: Callable[..., tuple[subprocess.CompletedProcess[str], Path]],
+) -> Callable[[], Records]:
+    def run() -> Records:
+        run_id = "t" + uuid.uuid4().hex[:10]
+        proc, report_dir = lab_playbook(
+            "playbooks/drift.yml", "-e", f"tickpath_drift_run_id={run_id}",
+            "-e", "tickpath_drift_fail_severity=none")
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-        data = json.loads((report_dir / run_id / "records.json").read_text())
-        return {r["check"]: r for r in data["records"] if r["host"] == HOST}
+        return host_records(report_dir, run_id)
 
     return run
 
@@ -232,6 +241,28 @@ def test_drift_is_reported_alone(
     if kind == "service":
         # chronyd restarted by the finalizer; the next test checks the host is clean again
         assert record["concern"] == "chrony"
+
+
+def test_remediation_waits_for_a_restarted_ptp4l(
+    request: pytest.FixtureRequest,
+    drift: Callable[[], Records],
+    lab_playbook: Callable[..., tuple[subprocess.CompletedProcess[str], Path]],
+) -> None:
+    """ptp4l stopped by hand: drift_remediate.yml starts it again and used to check again
+    at once, before ptp4l had locked (exit 2 while a check 30 s later was clean). Now it waits
+    for the lock and its own re-check is clean."""
+    request.addfinalizer(lambda: podman("systemctl", "start", "tickpath-ptp4l.service"))
+    podman("systemctl", "stop", "tickpath-ptp4l.service")
+    bad = failing(drift())
+    assert "service:tickpath-ptp4l.service" in bad and "ptp_lock" in bad, sorted(bad)
+    proc, report_dir = lab_playbook("playbooks/drift_remediate.yml")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "re-applying ptp" in out
+    assert "tracks its grandmaster after" in out
+    latest = json.loads((report_dir / "latest.json").read_text())
+    after = failing(host_records(report_dir, latest["run_id"]))
+    assert not after, f"drift after remediation: {sorted(after)}"
 
 
 def test_clean_again_after_restore(
