@@ -1,5 +1,6 @@
-/* Writes the small seed corpora (app/fuzz/corpus/<target>/): one file per message type for the
- * decoder, and short BinaryFILE streams for the framing and book targets. Run once:
+/* Writes the small seed corpora (app/fuzz/corpus/<target>/): for the decoder, every message type
+ * at its size (type_*), one byte short (short_*) and with trailing bytes (long_*), unknown types
+ * and length-prefixed streams; short BinaryFILE streams for the framing and book targets. Run once:
  *   cc -Iapp/src app/fuzz/make_corpus.c app/src/itch/decode.c -o /tmp/mk && /tmp/mk app/fuzz/corpus */
 #include <stdio.h>
 #include <string.h>
@@ -32,16 +33,45 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "corpus";
     static const char types[] = "SRHYLVWKJhAFECXDUPQBINO";
     uint8_t m[64];
-    for (const char *t = types; *t; t++) {
-        tp_enc_header(m, (uint8_t)*t, 1, 2, 3);
-        memset(m + 11, 'A', tp_itch_msg_size((uint8_t)*t) - 11);
-        char name[16];
-        snprintf(name, sizeof name, "type_%c%s", *t, (*t >= 'a') ? "_lc" : "");
-        write_file(dir, "fuzz_itch_decode", name, m, tp_itch_msg_size((uint8_t)*t));
-    }
     uint8_t s[2048];
-    const uint8_t stock[8] = {'A', 'B', 'C', ' ', ' ', ' ', ' ', ' '};
     size_t n = 0;
+    for (const char *t = types; *t; t++) {
+        const size_t size = tp_itch_msg_size((uint8_t)*t);
+        tp_enc_header(m, (uint8_t)*t, 0x0102, 0x0304, 0x050607080910ull);
+        /* every body byte different, so a field read from the wrong offset shows */
+        for (size_t i = 11; i < sizeof m; i++)
+            m[i] = (uint8_t)(0x20 + i * 3);
+        const char *lc = (*t >= 'a') ? "_lc" : ""; /* 'h' and 'H' on a case-insensitive fs */
+        char name[32];
+        snprintf(name, sizeof name, "type_%c%s", *t, lc);
+        write_file(dir, "fuzz_itch_decode", name, m, size);
+        snprintf(name, sizeof name, "short_%c%s", *t, lc);
+        write_file(dir, "fuzz_itch_decode", name, m, size - 1);
+        snprintf(name, sizeof name, "long_%c%s", *t, lc);
+        write_file(dir, "fuzz_itch_decode", name, m, size + 6);
+        n += frame(s + n, m, size);
+    }
+    /* the stream seed: all 23 types above, then a long record, a short one, a zero-length one,
+     * an unknown type, and a record whose length runs past the end */
+    n += frame(s + n, m, tp_itch_msg_size('O') + 6);
+    n += frame(s + n, m, tp_itch_msg_size('O') - 1);
+    n += frame(s + n, m, 0);
+    m[0] = 'Z';
+    n += frame(s + n, m, 20);
+    m[0] = 'P';
+    tp_put_be16(s + n, 44);
+    memcpy(s + n + 2, m, 10);
+    n += 12;
+    write_file(dir, "fuzz_itch_decode", "stream", s, n);
+    for (unsigned u = 0; u < 3; u++) {
+        static const uint8_t unknown[3] = {'Z', 0x00, 0xff};
+        m[0] = unknown[u];
+        char name[32];
+        snprintf(name, sizeof name, "unknown_%02x", unknown[u]);
+        write_file(dir, "fuzz_itch_decode", name, m, TP_ITCH_MAX_MSG_LEN);
+    }
+    n = 0;
+    const uint8_t stock[8] = {'A', 'B', 'C', ' ', ' ', ' ', ' ', ' '};
     n += frame(s + n, m, tp_enc_stock_directory(m, 1, 1, "ABC"));
     n += frame(s + n, m, tp_enc_add(m, 1, 2, 10, 'B', 100, stock, 10000, NULL));
     n += frame(s + n, m, tp_enc_add(m, 1, 3, 11, 'B', 200, stock, 10000, NULL));
