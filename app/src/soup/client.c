@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/compiler.h"
+
 #define MS 1000000ull
 
 const char *tp_soup_cli_state_name(tp_soup_cli_state s)
@@ -98,11 +100,16 @@ static void try_connect(tp_soup_client *c, uint64_t now)
     memcpy(l.username, c->cfg.username, n);
     n = strnlen(c->cfg.password, TP_SOUP_PASS_LEN);
     memcpy(l.password, c->cfg.password, n);
-    n = strnlen(c->cfg.session, TP_SOUP_SESSION_LEN);
-    memcpy(l.session, c->cfg.session, n);
-    if (c->st.logins)
-        memcpy(l.session, c->session, TP_SOUP_SESSION_LEN); /* resume the same session */
-    l.sequence = c->next_seq;
+    if (c->sync == TP_SOUP_SYNC_PROBE) {
+        l.sequence = 0; /* blank session, from now: Accepted names the current one and its end */
+    } else {
+        n = strnlen(c->cfg.session, TP_SOUP_SESSION_LEN);
+        memcpy(l.session, c->cfg.session, n);
+        if (c->st.logins)
+            memcpy(l.session, c->session, TP_SOUP_SESSION_LEN); /* resume the same session */
+        l.sequence = c->next_seq;
+    }
+    c->req_seq = l.sequence;
     uint8_t buf[64];
     size_t len = tp_soup_enc_login_request(buf, sizeof buf, &l);
     memset(&l, 0, sizeof l);
@@ -112,28 +119,130 @@ static void try_connect(tp_soup_client *c, uint64_t now)
     memset(buf, 0, sizeof buf);
 }
 
+/* Close without a DOWN event (a login that only served to find the session) and connect
+ * again after delay_ms. */
+static void quiet_close(tp_soup_client *c, uint64_t now, uint32_t delay_ms)
+{
+    tp_soup_io_close(&c->io);
+    c->state = TP_SOUP_CLI_DOWN;
+    c->next_connect_ns = now + (uint64_t)delay_ms * MS;
+}
+
+static void synced(tp_soup_client *c)
+{
+    c->sync = TP_SOUP_SYNC_NONE;
+    c->fn(c->ctx, TP_SOUP_EV_SYNCED, c->replay_to, NULL, 0);
+}
+
+/* Follow a new stream of n messages under session sess: report it, then join it at sequence 1
+ * (this connection, which starts at n + 1, cannot deliver 1..n: log in again) or, when it is
+ * empty, stay. */
+static void new_stream(tp_soup_client *c, const char sess[TP_SOUP_SESSION_LEN], uint64_t n,
+                       uint8_t cause, uint64_t now)
+{
+    memcpy(c->prev_session, c->session, TP_SOUP_SESSION_LEN);
+    c->prev_next_seq = c->next_seq;
+    memcpy(c->session, sess, TP_SOUP_SESSION_LEN);
+    c->sync_cause = cause;
+    if (cause == TP_SOUP_SYNC_RESET)
+        c->st.resets++;
+    else
+        c->st.session_changes++;
+    c->replay_to = n;
+    c->next_seq = 1;
+    c->sync = TP_SOUP_SYNC_REPLAY;
+    c->fn(c->ctx, TP_SOUP_EV_NEW_SESSION, n, NULL, 0);
+    if (n) {
+        quiet_close(c, now, 0);
+        return;
+    }
+    c->state = TP_SOUP_CLI_UP;
+    c->fn(c->ctx, TP_SOUP_EV_UP, c->next_seq, NULL, 0);
+    if (c->io.fd >= 0 && c->sync == TP_SOUP_SYNC_REPLAY)
+        synced(c);
+}
+
+/* Session names are printed in reports: printable ASCII without quote or backslash. */
+static int sess_ok(const char s[TP_SOUP_SESSION_LEN])
+{
+    for (int i = 0; i < TP_SOUP_SESSION_LEN; i++)
+        if (s[i] < ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+            return 0;
+    return 1;
+}
+
+static void on_accepted(tp_soup_client *c, const tp_soup_pkt *p, uint64_t now)
+{
+    char sess[TP_SOUP_SESSION_LEN];
+    uint64_t seq;
+    if (c->state != TP_SOUP_CLI_LOGIN_SENT || tp_soup_dec_login_accepted(p->payload, sess, &seq) != 0 ||
+        !sess_ok(sess)) {
+        c->st.framing_errors++;
+        go_down(c, now, c->cfg.reconnect_ms);
+        return;
+    }
+    int known = c->st.logins > 0; /* c->session and c->next_seq describe a stream we follow */
+    c->st.logins++;
+    int same = known && memcmp(sess, c->session, TP_SOUP_SESSION_LEN) == 0;
+    if (c->sync == TP_SOUP_SYNC_PROBE) {
+        /* asked for 0: the server starts at its end, so seq - 1 messages exist */
+        uint64_t n = seq ? seq - 1 : 0;
+        if (same && n + 1 >= c->next_seq) {
+            /* our session after all, with everything we saw: resume it where we were (after
+             * the reconnect delay: a server that refuses and then accepts the same session
+             * must not make the client spin) */
+            c->sync = c->replay_to >= c->next_seq ? TP_SOUP_SYNC_REPLAY : TP_SOUP_SYNC_NONE;
+            quiet_close(c, now, c->cfg.reconnect_ms);
+            return;
+        }
+        new_stream(c, sess, n, same ? TP_SOUP_SYNC_RESET : TP_SOUP_SYNC_CHANGED, now);
+        return;
+    }
+    if (known && !same) {
+        /* asked for our session, got another: where its stream ends is unknown, probe (after
+         * the reconnect delay: a server that names a new session at every login must not make
+         * the client spin) */
+        c->sync = TP_SOUP_SYNC_PROBE;
+        quiet_close(c, now, c->cfg.reconnect_ms);
+        return;
+    }
+    if (known && seq && seq < c->req_seq) {
+        /* the server started below what we asked for: it lost messages we saw (a restart
+         * under the same name). It has seq - 1 messages. */
+        new_stream(c, sess, seq - 1, TP_SOUP_SYNC_RESET, now);
+        return;
+    }
+    memcpy(c->session, sess, TP_SOUP_SESSION_LEN);
+    /* The server starts at seq; anything before it that we never saw is gone. */
+    if (seq)
+        c->next_seq = seq;
+    c->state = TP_SOUP_CLI_UP;
+    c->fn(c->ctx, TP_SOUP_EV_UP, c->next_seq, NULL, 0);
+    if (c->io.fd >= 0 && c->sync == TP_SOUP_SYNC_REPLAY && c->next_seq > c->replay_to)
+        synced(c);
+}
+
 static void dispatch(tp_soup_client *c, const tp_soup_pkt *p, uint64_t now)
 {
     switch (p->type) {
-    case TP_SOUP_LOGIN_ACCEPTED: {
-        uint64_t seq;
-        if (c->state != TP_SOUP_CLI_LOGIN_SENT ||
-            tp_soup_dec_login_accepted(p->payload, c->session, &seq) != 0) {
-            c->st.framing_errors++;
-            go_down(c, now, c->cfg.reconnect_ms);
-            return;
-        }
-        /* The server starts at seq; anything before it that we never saw is gone. */
-        if (seq)
-            c->next_seq = seq;
-        c->state = TP_SOUP_CLI_UP;
-        c->st.logins++;
-        c->fn(c->ctx, TP_SOUP_EV_UP, c->next_seq, NULL, 0);
+    case TP_SOUP_LOGIN_ACCEPTED:
+        on_accepted(c, p, now);
         return;
-    }
     case TP_SOUP_LOGIN_REJECTED:
         c->reject_reason = p->payload[0];
         c->st.rejects++;
+        /* A re-login refused as session unavailable: the exchange restarted under another
+         * session (or, to a probe, takes no login now). Only the first login's 'S' and an 'A'
+         * (not authorized) are final. The probe goes out at once after a refusal of the
+         * session we were in step with; otherwise after the reconnect delay (a server that
+         * keeps refusing must not make the client spin). */
+        if (c->reject_reason == TP_SOUP_REJ_SESSION_UNAVAILABLE && c->st.logins &&
+            c->state == TP_SOUP_CLI_LOGIN_SENT) {
+            uint32_t delay = c->sync == TP_SOUP_SYNC_NONE ? 0 : c->cfg.reconnect_ms;
+            c->sync = TP_SOUP_SYNC_PROBE;
+            quiet_close(c, now, delay);
+            return;
+        }
         tp_soup_io_close(&c->io);
         c->state = TP_SOUP_CLI_REJECTED;
         c->fn(c->ctx, TP_SOUP_EV_REJECTED, 0, p->payload, 1);
@@ -146,6 +255,8 @@ static void dispatch(tp_soup_client *c, const tp_soup_pkt *p, uint64_t now)
         }
         c->st.seq_msgs++;
         c->fn(c->ctx, TP_SOUP_EV_SEQ, c->next_seq++, p->payload, p->len);
+        if (TP_UNLIKELY(c->sync == TP_SOUP_SYNC_REPLAY) && c->next_seq > c->replay_to)
+            synced(c);
         return;
     case TP_SOUP_SERVER_HEARTBEAT:
         c->st.hb_rx++;

@@ -3,11 +3,27 @@
  * DOWN --connect+login--> LOGIN_SENT --'A'--> UP --(EOF, framing error, dead link, drop)--> DOWN
  *                                    --'J'--> REJECTED (terminal: bad credentials never retry)
  *                         UP --'Z'--> ENDED (terminal)      UP --logout()--> ENDED
- * In DOWN the client reconnects after reconnect_ms and logs in asking for next_seq (the next
- * sequenced message it has not seen), so the server replays what was missed: sequenced data
- * is delivered exactly once, in order, across reconnects. A client heartbeat ('R') goes out
- * after hb_ms without sending; the link is dead after dead_ms without receiving anything.
- * Times are CLOCK_REALTIME ns passed in by the caller (tests use short timeouts).
+ * In DOWN the client reconnects after reconnect_ms and logs in to the session it was in,
+ * asking for next_seq (the next sequenced message it has not seen), so the server replays
+ * what was missed: sequenced data is delivered exactly once, in order, across reconnects.
+ * A client heartbeat ('R') goes out after hb_ms without sending; the link is dead after
+ * dead_ms without receiving anything. Times are CLOCK_REALTIME ns passed in by the caller.
+ *
+ * The exchange restarted (a re-login finds another stream than the one being followed):
+ *  - a re-login rejected 'S' (session unavailable), or accepted under another session name:
+ *    the session CHANGED;
+ *  - accepted under the same name but at a sequence below the one asked for (the server no
+ *    longer has messages the client saw): the session was RESET.
+ * Neither is fatal ('J' reason 'A' is, as at the first login). The client then learns N,
+ * how many sequenced messages the exchange's current session holds: a RESET's Login
+ * Accepted sequence is N + 1 (the server starts at its end when asked for more than it has);
+ * after 'S' or a foreign name it logs in with a blank session and sequence 0 (a "probe":
+ * Accepted = the current session, N + 1). It reports TP_SOUP_EV_NEW_SESSION (seq = N),
+ * logs in again from sequence 1 (if N > 0) and reports TP_SOUP_EV_SYNCED right after
+ * delivering message N (at once if N = 0): messages 1..N are the new session's history,
+ * everything after them is new. next_seq restarts at 1 only through this path, never
+ * silently. A probe rejected 'S' (the exchange takes no login now) retries after
+ * reconnect_ms.
  */
 #ifndef TP_SOUP_CLIENT_H
 #define TP_SOUP_CLIENT_H
@@ -31,7 +47,14 @@ typedef enum {
     TP_SOUP_EV_REJECTED,     /* login rejected (payload[0] = reason) */
     TP_SOUP_EV_END,          /* end of session */
     TP_SOUP_EV_DEBUG,
+    TP_SOUP_EV_NEW_SESSION,  /* the stream restarts (seq = N, its messages to replay first;
+                              * cause in tp_soup_client.sync_cause); no data of it yet */
+    TP_SOUP_EV_SYNCED,       /* messages 1..N of the new session delivered (seq = N) */
 } tp_soup_event;
+
+/* Why the client follows a new stream (tp_soup_client.sync_cause). */
+#define TP_SOUP_SYNC_CHANGED 'C' /* another session name */
+#define TP_SOUP_SYNC_RESET 'R'   /* the same name, its sequence went back */
 
 typedef void (*tp_soup_cli_fn)(void *ctx, tp_soup_event ev, uint64_t seq, const uint8_t *payload,
                                size_t len);
@@ -52,7 +75,15 @@ typedef struct {
 typedef struct {
     uint64_t connects, connect_failures, logins, rejects, dead_links, disconnects, hb_tx, hb_rx,
         seq_msgs, framing_errors, drops;
+    uint64_t session_changes, resets; /* new streams followed (TP_SOUP_EV_NEW_SESSION) */
 } tp_soup_client_stats;
+
+/* Where the client is in following a new stream. */
+typedef enum {
+    TP_SOUP_SYNC_NONE = 0,   /* in step with the session it remembers */
+    TP_SOUP_SYNC_PROBE,      /* next login: blank session, sequence 0 (learn the current one) */
+    TP_SOUP_SYNC_REPLAY,     /* messages 1..replay_to of the new session not all delivered */
+} tp_soup_sync;
 
 typedef struct {
     tp_soup_client_cfg cfg;
@@ -61,6 +92,12 @@ typedef struct {
     char session[TP_SOUP_SESSION_LEN]; /* as accepted */
     uint64_t next_seq;                 /* next sequenced message expected (1 at start) */
     uint64_t next_connect_ns;
+    uint64_t req_seq;                  /* sequence asked for by the login in flight */
+    tp_soup_sync sync;
+    uint8_t sync_cause;                /* TP_SOUP_SYNC_CHANGED / _RESET of the last new stream */
+    uint64_t replay_to;                /* N: the new session's messages before it was joined */
+    char prev_session[TP_SOUP_SESSION_LEN]; /* the stream left for the new one ... */
+    uint64_t prev_next_seq;                 /* ... and where the client was in it */
     uint8_t reject_reason;
     tp_soup_client_stats st;
     tp_soup_cli_fn fn;
