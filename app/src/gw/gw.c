@@ -28,6 +28,7 @@ const char *tp_gw_reason_name(unsigned r)
     case GW_REASON_TABLE_FULL: return "table_full";
     case GW_REASON_BAD_STATE: return "bad_state";
     case GW_REASON_TOKENS: return "token_store";
+    case GW_REASON_SESSION_LOST: return "session_lost";
     default: return "?";
     }
 }
@@ -56,7 +57,7 @@ void tp_gw_print_order(const tp_gw *g, FILE *f, uint32_t i, const char *ev)
             ev, o->token, tp_gw_state_name(o->state), sl, sn, o->side ? o->side : '?',
             o->shares, o->leaves, o->filled, o->price, (unsigned long long)o->ref,
             (unsigned long long)o->trigger_seq);
-    if (o->state == GW_RISK_REJECTED)
+    if (o->state == GW_RISK_REJECTED || o->risk_reason == GW_REASON_SESSION_LOST)
         fprintf(f, ", \"reason\": \"%s\"", tp_gw_reason_name(o->risk_reason));
     if (o->exch_reason)
         fprintf(f, ", \"exch_reason\": \"%c\"", o->exch_reason);
@@ -79,6 +80,28 @@ static void session_event(tp_gw *g, const char *state, uint64_t seq, int reason)
     if (reason)
         fprintf(g->cfg.out, ", \"reason\": \"%c\"", reason);
     fputs("}\n", g->cfg.out);
+    fflush(g->cfg.out);
+}
+
+/* A space-padded session name, without the padding. */
+static int sess_len(const char s[TP_SOUP_SESSION_LEN])
+{
+    int n = TP_SOUP_SESSION_LEN;
+    while (n && s[n - 1] == ' ')
+        n--;
+    return n;
+}
+
+static void new_session_event(tp_gw *g, uint64_t replay_to)
+{
+    if (!g->cfg.events || !g->cfg.out)
+        return;
+    const tp_soup_client *c = &g->soup;
+    fprintf(g->cfg.out, "{\"ev\": \"session\", \"state\": \"%s\", \"session\": \"%.*s\", "
+            "\"previous\": \"%.*s\", \"expected_seq\": %llu, \"replay_to\": %llu}\n",
+            c->sync_cause == TP_SOUP_SYNC_RESET ? "reset" : "new_session", sess_len(c->session),
+            c->session, sess_len(c->prev_session), c->prev_session,
+            (unsigned long long)c->prev_next_seq, (unsigned long long)replay_to);
     fflush(g->cfg.out);
 }
 
@@ -148,6 +171,14 @@ static int adopt(tp_gw *g, const tp_ouch_accepted *a)
     return (int)i;
 }
 
+/* While a new session's history is replayed, a message naming an order means that session
+ * knows it. */
+static inline void seen(const tp_gw *g, gw_order *o)
+{
+    if (TP_UNLIKELY(g->syncing))
+        o->unconfirmed = 0;
+}
+
 static void close_order(tp_gw *g, gw_order *o, uint8_t state)
 {
     if (o->leaves)
@@ -179,8 +210,14 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
             return;
         }
         o = &g->orders[i];
-        if (o->state != GW_PENDING_NEW)
+        if (o->state != GW_PENDING_NEW) {
+            if (o->unconfirmed && g->syncing) {
+                /* held open from the previous session and known to the new one */
+                o->unconfirmed = 0;
+                o->ref = m.u.accepted.order_ref;
+            }
             return; /* replayed twice? keep the first */
+        }
         o->ref = m.u.accepted.order_ref;
         o->state = GW_OPEN;
         if (!o->t_ack) {
@@ -199,6 +236,7 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
             return;
         }
         o = &g->orders[i];
+        seen(g, o);
         if (o->state != GW_PENDING_NEW)
             return;
         uint32_t old_leaves = 0;
@@ -226,6 +264,7 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
             return;
         }
         o = &g->orders[i];
+        seen(g, o);
         if (is_done(o->state))
             return;
         {
@@ -250,6 +289,7 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
             return;
         }
         o = &g->orders[i];
+        seen(g, o);
         if (is_done(o->state))
             return;
         {
@@ -270,6 +310,7 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
             return;
         }
         o = &g->orders[i];
+        seen(g, o);
         if (is_done(o->state))
             return;
         o->exch_reason = m.u.tok.reason;
@@ -293,6 +334,54 @@ static void on_ouch(tp_gw *g, const uint8_t *p, size_t len, uint64_t now)
 
 static void resend_pending(tp_gw *g, uint64_t now);
 
+/* The exchange's stream restarts: every order this gateway holds at the exchange (open,
+ * partial, a replace in flight) is unconfirmed until the new session's history names it.
+ * Pending new orders are not: they are re-sent after the login, as on any reconnect. */
+static void mark_unconfirmed(tp_gw *g)
+{
+    for (uint32_t i = 0; i < g->n_orders; i++) {
+        gw_order *o = &g->orders[i];
+        o->unconfirmed = is_open(o) || (o->state == GW_PENDING_NEW && o->replaces != UINT32_MAX);
+    }
+    g->syncing = 1;
+}
+
+/* The new session's history (messages 1..N) is delivered: what it did not name is gone. */
+static void close_unconfirmed(tp_gw *g)
+{
+    uint32_t closed = 0;
+    for (uint32_t i = 0; i < g->n_orders; i++) {
+        gw_order *o = &g->orders[i];
+        int lost = o->unconfirmed;
+        if (!lost && o->state == GW_PENDING_NEW && o->replaces != UINT32_MAX) {
+            /* a replace sent during the replay for an order just closed: the exchange
+             * ignores it (unknown token) */
+            const gw_order *t = &g->orders[o->replaces];
+            lost = t->state == GW_CANCELED && t->risk_reason == GW_REASON_SESSION_LOST;
+        }
+        if (!lost)
+            continue;
+        o->unconfirmed = 0;
+        if (o->state == GW_PENDING_NEW) {
+            o->leaves = 0; /* a replace never accepted holds nothing in risk */
+            o->state = GW_CANCELED;
+        } else {
+            close_order(g, o, GW_CANCELED);
+        }
+        o->risk_reason = GW_REASON_SESSION_LOST;
+        g->st.closed_session_lost++;
+        closed++;
+        event(g, i, "canceled");
+    }
+    g->syncing = 0;
+    if (g->cfg.events && g->cfg.out) {
+        fprintf(g->cfg.out, "{\"ev\": \"session\", \"state\": \"reconciled\", "
+                "\"session\": \"%.*s\", \"closed\": %u}\n",
+                sess_len(g->soup.session), g->soup.session, closed);
+        fflush(g->cfg.out);
+    }
+}
+
 static void soup_cb(void *ctx, tp_soup_event ev, uint64_t seq, const uint8_t *pl, size_t len)
 {
     tp_gw *g = ctx;
@@ -313,6 +402,13 @@ static void soup_cb(void *ctx, tp_soup_event ev, uint64_t seq, const uint8_t *pl
         break;
     case TP_SOUP_EV_END:
         session_event(g, "ended", seq, 0);
+        break;
+    case TP_SOUP_EV_NEW_SESSION:
+        new_session_event(g, seq);
+        mark_unconfirmed(g);
+        break;
+    case TP_SOUP_EV_SYNCED:
+        close_unconfirmed(g);
         break;
     default:
         break;
@@ -628,19 +724,24 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
     fprintf(f, "{\"program\": \"tickpath-gw\", \"session\": {\"state\": \"%s\", \"next_seq\": %llu, "
             "\"connects\": %llu, \"connect_failures\": %llu, \"logins\": %llu, \"rejects\": %llu, "
             "\"dead_links\": %llu, \"disconnects\": %llu, \"hb_tx\": %llu, \"hb_rx\": %llu, "
-            "\"seq_msgs\": %llu, \"framing_errors\": %llu, \"drops\": %llu},\n",
+            "\"seq_msgs\": %llu, \"framing_errors\": %llu, \"drops\": %llu, "
+            "\"session\": \"%.*s\", \"session_changes\": %llu, \"resets\": %llu, "
+            "\"syncing\": %s},\n",
             tp_soup_cli_state_name(g->soup.state), (unsigned long long)g->soup.next_seq,
             (unsigned long long)c->connects, (unsigned long long)c->connect_failures,
             (unsigned long long)c->logins, (unsigned long long)c->rejects,
             (unsigned long long)c->dead_links, (unsigned long long)c->disconnects,
             (unsigned long long)c->hb_tx, (unsigned long long)c->hb_rx,
             (unsigned long long)c->seq_msgs, (unsigned long long)c->framing_errors,
-            (unsigned long long)c->drops);
+            (unsigned long long)c->drops, sess_len(g->soup.session), g->soup.session,
+            (unsigned long long)c->session_changes, (unsigned long long)c->resets,
+            g->syncing ? "true" : "false");
     fprintf(f, " \"orders\": {\"submitted\": %llu, \"sent\": %llu, \"resent\": %llu, "
             "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"exec_shares\": %llu, "
             "\"canceled\": %llu, \"replaced\": %llu, \"broken\": %llu, \"unknown_token\": %llu, "
             "\"bad_msgs\": %llu, \"kill_cancels\": %llu, \"table\": %u, \"token_next\": %llu, "
-            "\"batches\": %llu, \"batched_orders\": %llu, \"by_state\": {",
+            "\"batches\": %llu, \"batched_orders\": %llu, \"closed_session_lost\": %llu, "
+            "\"by_state\": {",
             (unsigned long long)s->submitted, (unsigned long long)s->sent,
             (unsigned long long)s->resent, (unsigned long long)s->accepted,
             (unsigned long long)s->rejected, (unsigned long long)s->executions,
@@ -649,7 +750,7 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
             (unsigned long long)s->unknown_token, (unsigned long long)s->bad_msgs,
             (unsigned long long)s->kill_cancels, g->n_orders,
             (unsigned long long)g->tokens.next, (unsigned long long)s->batches,
-            (unsigned long long)s->batched_orders);
+            (unsigned long long)s->batched_orders, (unsigned long long)s->closed_session_lost);
     for (int i = 0; i < GW_STATES; i++)
         fprintf(f, "%s\"%s\": %u", i ? ", " : "", STATE_NAMES[i], by_state[i]);
     fputs("}},\n \"risk\": {\"checks\": ", f);

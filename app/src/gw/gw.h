@@ -11,6 +11,12 @@
  * While the session is down new orders are refused (reason session_down). Orders still
  * pending_new when the session comes back are re-sent with the SAME token (OUCH ignores a
  * token it has seen, so an order the exchange did get is not doubled).
+ *
+ * Exchange restart (TP_SOUP_EV_NEW_SESSION: another session, or the same one reset): the
+ * orders held as open or partial, and pending replaces, are marked unconfirmed; a message of
+ * the new session's replay naming one confirms it; at TP_SOUP_EV_SYNCED (the replay of the
+ * new session's messages 1..N is delivered) the ones still unconfirmed are closed: state
+ * canceled, reason session_lost, released from risk. See README.md "Exchange restart".
  */
 #ifndef TP_GW_GW_H
 #define TP_GW_GW_H
@@ -66,6 +72,7 @@ typedef struct {
     uint8_t risk_reason;   /* tp_risk_reason or GW_REASON_* */
     uint8_t exch_reason;   /* OUCH reject/cancel reason */
     uint8_t cancel_sent;
+    uint8_t unconfirmed;   /* held open, not yet seen in a new session's replay */
     uint16_t sym;
     uint32_t shares, leaves, filled, price;
     uint32_t replaces;     /* index of the order this one replaces, or UINT32_MAX */
@@ -73,6 +80,7 @@ typedef struct {
     uint64_t trigger_seq;
     uint64_t t_rx, t_book, t_strategy, t_risk, t_send, t_ack, t_itch;
 } gw_order;
+_Static_assert(sizeof(gw_order) == 120, "the order table's size per order (README)");
 
 /* Gateway-level refusals, numbered after the risk reasons. */
 #define GW_REASON_SESSION_DOWN (TP_RISK_REASONS + 0)
@@ -80,6 +88,8 @@ typedef struct {
 #define GW_REASON_BAD_STATE (TP_RISK_REASONS + 2)
 #define GW_REASON_TOKENS (TP_RISK_REASONS + 3)
 #define GW_REASONS (TP_RISK_REASONS + 4)
+/* Why the gateway closed an order itself (not a refusal: not in refused[]). */
+#define GW_REASON_SESSION_LOST (GW_REASONS + 0)
 
 enum { GW_H_WIRE_RX, GW_H_RX_BOOK, GW_H_BOOK_STRAT, GW_H_STRAT_RISK, GW_H_RISK_SEND,
        GW_H_RX_SEND, GW_H_SEND_ACK, GW_H_COUNT };
@@ -101,6 +111,7 @@ typedef struct {
     uint64_t submitted, sent, resent, accepted, rejected, executions, exec_shares, canceled,
         replaced, broken, unknown_token, bad_msgs, kill_cancels, refused[GW_REASONS];
     uint64_t batches, batched_orders; /* batches that sent >= 1 new order, and those orders */
+    uint64_t closed_session_lost;     /* open orders a new session did not know */
 } tp_gw_stats;
 
 #define TP_GW_BATCH_MAX 32
@@ -112,6 +123,7 @@ typedef struct {
     tp_token_store tokens;
     tp_gw_ctl *ctl;
     int killed;           /* last kill state acted on */
+    int syncing;          /* between TP_SOUP_EV_NEW_SESSION and TP_SOUP_EV_SYNCED */
     gw_order *orders;
     uint32_t n_orders;
     tokmap by_counter;    /* token counter -> order index */
