@@ -87,11 +87,14 @@ class Sim:
         *settings: str,
         args: tuple[str, ...] = (),
         stats_json: bool = True,
+        ouch_port: int | None = None,
     ):
+        """ouch_port: listen there (a restarted exchange on its predecessor's port); by
+        default a free port."""
         self.workdir = workdir
         self.md_port = free_port(socket.SOCK_DGRAM)
         self.stats_path = workdir / f"sim-stats-{self.md_port}.json"
-        port = free_port()
+        port = ouch_port if ouch_port is not None else free_port()
         cmd = [
             binary("tickpath-sim"),
             "--set",
@@ -126,6 +129,11 @@ class Sim:
 
     def drop_sessions(self) -> None:
         self.proc.send_signal(signal.SIGUSR1)
+
+    def crash(self) -> None:
+        """SIGKILL: the exchange dies without End of Session; its orders die with it."""
+        self.proc.kill()
+        self.proc.wait(timeout=5)
 
     def snapshot(self, timeout: float = 5.0) -> dict[str, Any]:
         """SIGUSR2: the running simulator writes its stats JSON; wait for that write (its

@@ -11,11 +11,13 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gw_helpers import (
+    Event,
     Gw,
     Login,
     Sim,
@@ -60,7 +62,7 @@ def quiet_sim(tmp_path: Path, creds: dict[str, Any]) -> Any:
         sim.proc.wait()
 
 
-def gw(tmp_path: Path, sim: Sim, cred: Path, *settings: str, name: str = "gw") -> Gw:
+def gw(tmp_path: Path, sim: Sim, cred: Login, *settings: str, name: str = "gw") -> Gw:
     return Gw(tmp_path, sim.ouch_port, cred, *settings, name=name)
 
 
@@ -226,6 +228,133 @@ def test_reconnect_resumes_without_loss_or_duplicates(
     # 1 system event + 6 accepted + 5 executed
     assert st1["session"]["seq_msgs"] == 12
     assert st1["session"]["next_seq"] == 13
+
+
+def _open_day_orders(g: Gw, prices: list[str]) -> list[str]:
+    tokens = []
+    for px in prices:
+        ev = g.order(f"new B AAPL 100 {px} day")
+        g.state_of(ev["token"], "open")
+        tokens.append(ev["token"])
+    return tokens
+
+
+def _session_ev(state: str) -> Callable[[Event], bool]:
+    return lambda e: e.get("ev") == "session" and e["state"] == state
+
+
+def _canceled(token: str) -> Callable[[Event], bool]:
+    return lambda e: e.get("token") == token and e["ev"] == "canceled"
+
+
+def _reconciled(g: Gw, sim: Sim, lost: list[str], position: int) -> dict[str, Any]:
+    """After a session loss: each order that died with the exchange is closed with the reason
+    (one event each), a new order is accepted on the new session, and the gateway's risk counts
+    what the exchange has."""
+    for t in lost:
+        ev = g.wait_for(_canceled(t), timeout=10)
+        assert ev["state"] == "canceled" and ev["reason"] == "session_lost", ev
+        assert ev["leaves"] == 0, ev
+    rec = g.wait_for(_session_ev("reconciled"))
+    assert rec["closed"] == len(lost)
+    ev = g.order("new B AAPL 100 189.10 day")
+    assert ev["ev"] == "sent", ev
+    g.state_of(ev["token"], "open")
+    st = g.status()
+    exch = sim.snapshot()  # SIGUSR2: the exchange's own view (no flow: only OUCH orders rest)
+    assert st["risk"]["open_orders"] == exch["engine"]["live"] == 1
+    aapl = st["risk"]["positions"]["AAPL"]
+    assert aapl["open_buy"] == 100 and aapl["position"] == position, aapl
+    assert st["orders"]["closed_session_lost"] == len(lost)
+    assert st["orders"]["by_state"]["open"] == 1
+    assert st["orders"]["by_state"]["partial"] == 0
+    assert exch["ouch"]["enter"] == 1 and exch["ouch"]["accepted"] == 1
+    assert g.proc.poll() is None, "the gateway exited"
+    return st
+
+
+def test_exchange_restart_with_a_new_session_reconciles_orders(
+    tmp_path: Path, creds: dict[str, Any]
+) -> None:
+    """The exchange dies (no End of Session) and comes back on the same port with another
+    session: the re-login with the old session is rejected 'S'; the gateway logs in to the
+    current session instead of exiting, replays it from sequence 1, and closes the orders that
+    died with the old one."""
+    sim1 = Sim(tmp_path, creds["exch"], "flow.rate=0", "session=SESSOLD001", *SMALL)
+    g = gw(tmp_path, sim1, creds["t1"])
+    g2 = gw(tmp_path, sim1, creds["t2"], name="g2")
+    with running(g, g2, sim1):
+        g.up()
+        g2.up()
+        for x in (g, g2):
+            x.send("bbo AAPL 189.00 191.00")
+        lost = _open_day_orders(g, ["189.00", "189.01", "189.02"])
+        ev = g2.order("new S AAPL 40 189.02 ioc")  # a partial fill before the crash
+        g2.state_of(ev["token"], "filled")
+        g.state_of(lost[2], "partial")
+        g2.quit()
+        assert g.status()["risk"]["open_orders"] == 3
+        sim1.crash()
+        g.wait_for(_session_ev("down"))
+        sim2 = Sim(tmp_path, creds["exch"], "flow.rate=0", "session=SESSNEW002", *SMALL,
+                   ouch_port=sim1.ouch_port)
+        with running(sim2):
+            ev = g.wait_for(_session_ev("new_session"), timeout=10)
+            assert ev["session"] == "SESSNEW002" and ev["previous"] == "SESSOLD001", ev
+            # the new session held its start-of-day System Event: replayed before reconciling
+            assert ev["replay_to"] == 1, ev
+            up = g.up()
+            assert up["next_seq"] == 1
+            st = _reconciled(g, sim2, lost, position=40)
+            final = g.quit()
+            exch = sim2.stop()
+    s = st["session"]
+    assert s["state"] == "up" and s["session"] == "SESSNEW002"
+    assert s["session_changes"] == 1 and s["resets"] == 0
+    assert final["session"]["session_changes"] == 1
+    assert final["orders"]["closed_session_lost"] == 3
+    # the old session refused ('S'); the probe (blank session, sequence 0) learns the new
+    # session holds 1 message; the login from sequence 1 replays it
+    assert exch["soup"]["login_rejects"] == 1
+    assert exch["soup"]["logins"] == 2
+    assert exch["soup"]["replayed"] == 1
+    assert final["session"]["logins"] == 3 and final["session"]["rejects"] == 1
+
+
+def test_exchange_restart_with_the_same_session_is_a_detected_reset(
+    tmp_path: Path, creds: dict[str, Any]
+) -> None:
+    """The exchange dies and comes back with the same session name but an empty stream: the
+    Login Accepted sequence is below what the gateway asked for. That is counted and reported
+    (never a silent rewind of next_seq), the new stream is replayed from 1, and the orders
+    that died are closed."""
+    sim1 = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL)
+    g = gw(tmp_path, sim1, creds["t1"])
+    with running(g, sim1):
+        g.up()
+        g.send("bbo AAPL 189.00 191.00")
+        lost = _open_day_orders(g, ["189.00", "189.01", "189.02"])
+        before = g.status()["session"]
+        assert before["next_seq"] == 5  # System Event + 3 Accepted
+        sim1.crash()
+        g.wait_for(_session_ev("down"))
+        sim2 = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL, ouch_port=sim1.ouch_port)
+        with running(sim2):
+            ev = g.wait_for(_session_ev("reset"), timeout=10)
+            assert ev["session"] == ev["previous"] == "TPSIM00001", ev
+            assert ev["expected_seq"] == 5 and ev["replay_to"] == 1, ev
+            up = g.up()
+            assert up["next_seq"] == 1
+            st = _reconciled(g, sim2, lost, position=0)
+            g.quit()
+            exch = sim2.stop()
+    # the login that found the reset (accepted at 2), then the one replaying from 1
+    assert exch["soup"]["logins"] == 2 and exch["soup"]["replayed"] == 1
+    s = st["session"]
+    assert s["resets"] == 1 and s["session_changes"] == 0
+    # every sequenced message of both streams arrived once: 1 + 3 before, 1 + 1 after
+    assert s["seq_msgs"] == 6
+    assert s["next_seq"] == 3
 
 
 def test_tokens_unique_across_restarts(
