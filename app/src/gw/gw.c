@@ -726,7 +726,7 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
             "\"dead_links\": %llu, \"disconnects\": %llu, \"hb_tx\": %llu, \"hb_rx\": %llu, "
             "\"seq_msgs\": %llu, \"framing_errors\": %llu, \"drops\": %llu, "
             "\"session\": \"%.*s\", \"session_changes\": %llu, \"resets\": %llu, "
-            "\"syncing\": %s},\n",
+            "\"ends\": %llu, \"syncing\": %s},\n",
             tp_soup_cli_state_name(g->soup.state), (unsigned long long)g->soup.next_seq,
             (unsigned long long)c->connects, (unsigned long long)c->connect_failures,
             (unsigned long long)c->logins, (unsigned long long)c->rejects,
@@ -735,7 +735,7 @@ void tp_gw_write_stats(const tp_gw *g, FILE *f)
             (unsigned long long)c->seq_msgs, (unsigned long long)c->framing_errors,
             (unsigned long long)c->drops, sess_len(g->soup.session), g->soup.session,
             (unsigned long long)c->session_changes, (unsigned long long)c->resets,
-            g->syncing ? "true" : "false");
+            (unsigned long long)c->ends, g->syncing ? "true" : "false");
     fprintf(f, " \"orders\": {\"submitted\": %llu, \"sent\": %llu, \"resent\": %llu, "
             "\"accepted\": %llu, \"rejected\": %llu, \"executions\": %llu, \"exec_shares\": %llu, "
             "\"canceled\": %llu, \"replaced\": %llu, \"broken\": %llu, \"unknown_token\": %llu, "

@@ -21,6 +21,7 @@ const tp_kv_key TP_GW_KEYS[] = {
     {"ouch.dead_ms", "15000", "link dead after this silence"},
     {"ouch.reconnect_ms", "1000", "wait before reconnecting"},
     {"ouch.max_reconnects", "0", "give up after this many connection attempts (0 = never)"},
+    {"ouch.resume_after_end_ms", "1000", "log in again this long after an End of Session, doubling while only 'Z' answers (0 = the end is final)"},
     {"symbols", "AAPL,MSFT,NVDA", "tradable symbols (index order = strategy symbol ids)"},
     {"firm", "TPFM", "OUCH firm (<= 4 chars)"},
     {"token_file", "", "persistent day counter for tokens (default /var/lib/tickpath/gw-NAME.tokens)"},
@@ -141,6 +142,9 @@ int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *
     if (U(c, "ouch.max_reconnects", 1000000, &v, err, errlen))
         return -1;
     g->soup.max_reconnects = (uint32_t)v;
+    if (U(c, "ouch.resume_after_end_ms", 3600000, &v, err, errlen))
+        return -1;
+    g->soup.resume_after_end_ms = (uint32_t)v;
     g->soup.max_payload = 256;
     /* symbols */
     char sy[TP_KV_VAL];

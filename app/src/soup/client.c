@@ -254,6 +254,7 @@ static void dispatch(tp_soup_client *c, const tp_soup_pkt *p, uint64_t now)
             return;
         }
         c->st.seq_msgs++;
+        c->ends_in_row = 0;
         c->fn(c->ctx, TP_SOUP_EV_SEQ, c->next_seq++, p->payload, p->len);
         if (TP_UNLIKELY(c->sync == TP_SOUP_SYNC_REPLAY) && c->next_seq > c->replay_to)
             synced(c);
@@ -261,11 +262,21 @@ static void dispatch(tp_soup_client *c, const tp_soup_pkt *p, uint64_t now)
     case TP_SOUP_SERVER_HEARTBEAT:
         c->st.hb_rx++;
         return;
-    case TP_SOUP_END_OF_SESSION:
+    case TP_SOUP_END_OF_SESSION: {
         tp_soup_io_close(&c->io);
-        c->state = TP_SOUP_CLI_ENDED;
+        c->st.ends++;
         c->fn(c->ctx, TP_SOUP_EV_END, c->next_seq, NULL, 0);
+        if (!c->cfg.resume_after_end_ms) {
+            c->state = TP_SOUP_CLI_ENDED;
+            return;
+        }
+        /* an exchange that restarts sends 'Z' first: keep following whatever comes next */
+        uint32_t shift = c->ends_in_row < 6 ? c->ends_in_row : 6;
+        c->ends_in_row++;
+        c->state = TP_SOUP_CLI_DOWN;
+        c->next_connect_ns = now + ((uint64_t)c->cfg.resume_after_end_ms << shift) * MS;
         return;
+    }
     case TP_SOUP_DEBUG:
         c->fn(c->ctx, TP_SOUP_EV_DEBUG, 0, p->payload, p->len);
         return;

@@ -2,7 +2,8 @@
  *
  * DOWN --connect+login--> LOGIN_SENT --'A'--> UP --(EOF, framing error, dead link, drop)--> DOWN
  *                                    --'J'--> REJECTED (terminal: bad credentials never retry)
- *                         UP --'Z'--> ENDED (terminal)      UP --logout()--> ENDED
+ *                         UP --'Z'--> DOWN (resume_after_end_ms > 0) or ENDED (0, terminal)
+ *                         UP --logout()--> ENDED
  * In DOWN the client reconnects after reconnect_ms and logs in to the session it was in,
  * asking for next_seq (the next sequenced message it has not seen), so the server replays
  * what was missed: sequenced data is delivered exactly once, in order, across reconnects.
@@ -24,6 +25,11 @@
  * everything after them is new. next_seq restarts at 1 only through this path, never
  * silently. A probe rejected 'S' (the exchange takes no login now) retries after
  * reconnect_ms.
+ * End of Session ('Z') closes the stream the client follows. With resume_after_end_ms > 0
+ * the client does not stop there: it logs in again after that delay (doubling, up to 64x,
+ * while every login only meets another 'Z'), as it would after a drop. An exchange that
+ * restarted is then found by the detection above and reconciled; one whose session is
+ * simply over answers 'Z' again, less and less often.
  */
 #ifndef TP_SOUP_CLIENT_H
 #define TP_SOUP_CLIENT_H
@@ -69,6 +75,8 @@ typedef struct {
     uint32_t dead_ms;      /* link dead after this silence */
     uint32_t reconnect_ms; /* wait before reconnecting */
     uint32_t max_reconnects; /* 0 = unlimited */
+    uint32_t resume_after_end_ms; /* log in again this long after an End of Session
+                                     (0 = the end is final) */
     size_t max_payload;
 } tp_soup_client_cfg;
 
@@ -76,6 +84,7 @@ typedef struct {
     uint64_t connects, connect_failures, logins, rejects, dead_links, disconnects, hb_tx, hb_rx,
         seq_msgs, framing_errors, drops;
     uint64_t session_changes, resets; /* new streams followed (TP_SOUP_EV_NEW_SESSION) */
+    uint64_t ends;                    /* End of Session packets received */
 } tp_soup_client_stats;
 
 /* Where the client is in following a new stream. */
@@ -99,6 +108,7 @@ typedef struct {
     char prev_session[TP_SOUP_SESSION_LEN]; /* the stream left for the new one ... */
     uint64_t prev_next_seq;                 /* ... and where the client was in it */
     uint8_t reject_reason;
+    uint32_t ends_in_row;              /* 'Z' with no sequenced data since the previous one */
     tp_soup_client_stats st;
     tp_soup_cli_fn fn;
     void *ctx;
