@@ -88,12 +88,13 @@ class Sim:
         args: tuple[str, ...] = (),
         stats_json: bool = True,
         ouch_port: int | None = None,
+        md_port: int | None = None,
     ):
-        """ouch_port: listen there (a restarted exchange on its predecessor's port); by
-        default a free port."""
+        """ouch_port, md_port: listen / publish there (a restarted exchange on its
+        predecessor's ports); by default free ports."""
         self.workdir = workdir
-        self.md_port = free_port(socket.SOCK_DGRAM)
-        self.stats_path = workdir / f"sim-stats-{self.md_port}.json"
+        self.md_port = md_port if md_port is not None else free_port(socket.SOCK_DGRAM)
+        self.stats_path = workdir / f"sim-stats-{self.md_port}-{time.monotonic_ns()}.json"
         port = ouch_port if ouch_port is not None else free_port()
         cmd = [
             binary("tickpath-sim"),

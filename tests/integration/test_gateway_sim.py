@@ -357,6 +357,33 @@ def test_exchange_restart_with_the_same_session_is_a_detected_reset(
     assert s["next_seq"] == 3
 
 
+def test_exchange_stopped_with_end_of_session_then_restarted_is_followed(
+    tmp_path: Path, creds: dict[str, Any]
+) -> None:
+    """tickpath-sim stopped with SIGTERM (as systemd restarts it) sends End of Session first.
+    The gateway used to stop there for good (no login ever again: a trading host whose
+    exchange was restarted by a deploy never traded again). Now it logs in again after
+    ouch.resume_after_end_ms, finds the restarted stream, closes the orders that died and
+    trades on."""
+    sim1 = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL)
+    g = gw(tmp_path, sim1, creds["t1"], "ouch.resume_after_end_ms=200")
+    with running(g, sim1):
+        g.up()
+        g.send("bbo AAPL 189.00 191.00")
+        lost = _open_day_orders(g, ["189.00", "189.01"])
+        sim1.stop()
+        g.wait_for(_session_ev("ended"))
+        sim2 = Sim(tmp_path, creds["exch"], "flow.rate=0", *SMALL, ouch_port=sim1.ouch_port)
+        with running(sim2):
+            g.wait_for(_session_ev("reset"), timeout=10)
+            g.up()
+            st = _reconciled(g, sim2, lost, position=0)
+            g.quit()
+            sim2.stop()
+    assert st["session"]["ends"] == 1
+    assert st["session"]["resets"] == 1 and st["session"]["state"] == "up"
+
+
 def test_tokens_unique_across_restarts(
     tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
 ) -> None:
@@ -807,3 +834,40 @@ def test_sigusr2_without_stats_json_is_harmless(tmp_path: Path, creds: dict[str,
             proc.kill()
             proc.wait()
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+def test_strategy_trades_on_after_the_exchange_restarts(
+    tmp_path: Path, creds: dict[str, Any]
+) -> None:
+    """tickpath-strategy (its own udp feed and its OUCH session) while the exchange is stopped
+    (SIGTERM: End of Session, as a deploy restarts it) and started again on the same ports,
+    same session name, sequences from 1. It used to drop every packet of the new stream as a
+    duplicate (frozen book: no order for as long as the old stream had run) and to end its
+    OUCH session for good. Now it rebuilds its book from the new stream, logs in again and
+    trades on the new exchange within seconds."""
+    stats = tmp_path / "strategy.json"
+    sim1 = Sim(tmp_path, creds["exch"], "flow.rate=2000", *SMALL)
+    strat = ping_strategy(tmp_path, sim1, creds["t1"], 14, stats)
+    try:
+        with running(sim1):
+            deadline = time.monotonic() + 6
+            while sim1.snapshot()["ouch"]["accepted"] == 0:
+                assert time.monotonic() < deadline, "no order before the restart"
+                time.sleep(0.2)
+            sim1.stop()
+        sim2 = Sim(tmp_path, creds["exch"], "flow.rate=2000", *SMALL,
+                   ouch_port=sim1.ouch_port, md_port=sim1.md_port)
+        with running(sim2):
+            deadline = time.monotonic() + 8
+            while sim2.snapshot()["ouch"]["accepted"] == 0:
+                assert time.monotonic() < deadline, "no order reached the restarted exchange"
+                time.sleep(0.2)
+            assert strat.wait(timeout=30) == 0, strat.stderr.read() if strat.stderr else ""
+            sim2.stop()
+    finally:
+        if strat.poll() is None:
+            strat.kill()
+    st = json.loads(stats.read_text())
+    assert st["strategy"]["md"]["seq_resets"] == 1, st["strategy"]["md"]
+    assert st["gateway"]["session"]["ends"] == 1
+    assert st["gateway"]["session"]["resets"] == 1
