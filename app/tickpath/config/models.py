@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tickpath.config.quote import shown
 from tickpath.cpulist import MAX_CPU
 
 STAGES: tuple[str, ...] = ("rx", "book", "publish", "strategy", "gateway")
@@ -24,7 +25,7 @@ Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 Cpu = Annotated[int, Field(strict=True, ge=0, le=MAX_CPU)]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 
-_IFNAME = re.compile(r"^[^\s/:]{1,15}$")
+_IFNAME = re.compile(r"^[^\s/:\x00-\x1f\x7f]{1,15}$")
 _SHM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOST = re.compile(
@@ -46,7 +47,7 @@ def _ipv4(value: str) -> ipaddress.IPv4Address:
     try:
         return ipaddress.IPv4Address(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an IPv4 address") from None
+        raise ValueError(f"{shown(value)} is not an IPv4 address") from None
 
 
 def _unicast(value: Any) -> str:
@@ -61,7 +62,8 @@ def _unicast(value: Any) -> str:
 def _ifname(value: Any) -> str:
     if not isinstance(value, str) or not _IFNAME.match(value) or value in (".", ".."):
         raise ValueError(
-            f"{value!r} is not a Linux interface name (1-15 characters, no '/', ':' or spaces)"
+            f"{shown(value)} is not a Linux interface name (1-15 characters, no '/', ':', "
+            "spaces or control characters)"
         )
     return value
 
@@ -127,7 +129,7 @@ class Feed(_Model):
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {type(value).__name__}")
         if not 1 <= len(value) <= 10 or not value.isascii() or not value.isprintable():
-            raise ValueError(f"{value!r} is not 1-10 printable ASCII characters")
+            raise ValueError(f"{shown(value)} is not 1-10 printable ASCII characters")
         if value != value.strip():
             raise ValueError("leading or trailing spaces (the session is space-padded on the wire)")
         return value
@@ -158,10 +160,12 @@ class DpdkOptions(_Model):
     def _printable(cls, value: list[str]) -> list[str]:
         for arg in value:
             if not _VALUE.match(arg):
-                raise ValueError(f"argument {arg!r} contains a newline or NUL")
+                raise ValueError(f"argument {shown(arg)} contains a newline or NUL")
             # tickpath-fh receives the arguments as one space-separated dpdk.eal value.
             if any(ch.isspace() for ch in arg):
-                raise ValueError(f"argument {arg!r} contains white space (give one word per item)")
+                raise ValueError(
+                    f"argument {shown(arg)} contains white space (give one word per item)"
+                )
         return value
 
 
@@ -186,25 +190,25 @@ class OnloadOptions(_Model):
             return value
         if "/" not in value:
             raise ValueError(
-                f"profile {value!r} is neither a name (1-64 of A-Z a-z 0-9 _ -) nor an absolute"
-                " path to a .opf file"
+                f"profile {shown(value)} is neither a name (1-64 of A-Z a-z 0-9 _ -) nor an"
+                " absolute path to a .opf file"
             )
         if not value.startswith("/"):
             raise ValueError(
-                f"profile path {value!r} is relative: give an absolute path"
+                f"profile path {shown(value)} is relative: give an absolute path"
                 " (onload resolves a relative one against the service's working directory)"
             )
         if not value.endswith(".opf"):
-            raise ValueError(f"profile path {value!r} does not end in .opf")
+            raise ValueError(f"profile path {shown(value)} does not end in .opf")
         if not _ONLOAD_PATH.match(value):
             raise ValueError(
-                f"profile path {value!r} may contain only A-Z a-z 0-9 . _ - / and at most"
+                f"profile path {shown(value)} may contain only A-Z a-z 0-9 . _ - / and at most"
                 " 255 characters (onload splits --profile on commas and spaces)"
             )
         parts = value.split("/")[1:]
         if any(part in ("", ".", "..") for part in parts):
             raise ValueError(
-                f"profile path {value!r} is not normalised (empty, '.' or '..' component)"
+                f"profile path {shown(value)} is not normalised (empty, '.' or '..' component)"
             )
         return value
 
@@ -276,7 +280,9 @@ class Shm(_Model):
     @classmethod
     def _name(cls, value: Any) -> str:
         if not isinstance(value, str) or not _SHM.match(value):
-            raise ValueError(f"{value!r} is not a shm name (1-64 of A-Z a-z 0-9 _ . -, no '/')")
+            raise ValueError(
+                f"{shown(value)} is not a shm name (1-64 of A-Z a-z 0-9 _ . -, no '/')"
+            )
         return value
 
 
@@ -296,7 +302,11 @@ class SecretRef(_Model):
     @classmethod
     def _env(cls, value: str | None) -> str | None:
         if value is not None and not _ENV.match(value):
-            raise ValueError(f"{value!r} is not an environment variable name")
+            # Not echoed: a password put here by mistake would end up on the terminal.
+            raise ValueError(
+                "not an environment variable name (A-Z a-z 0-9 _, not starting with a digit); "
+                "the value is not shown: it may be the password itself"
+            )
         return value
 
     @field_validator("file")
@@ -334,7 +344,7 @@ class Gateway(_Model):
             return value
         for sym in value:
             if not _SYMBOL.match(sym):
-                raise ValueError(f"{sym!r} is not a symbol (1-8 of A-Z 0-9 .)")
+                raise ValueError(f"{shown(sym)} is not a symbol (1-8 of A-Z 0-9 .)")
         if len(set(value)) != len(value):
             raise ValueError("a symbol is listed twice")
         return value
@@ -343,7 +353,7 @@ class Gateway(_Model):
     @classmethod
     def _host(cls, value: Any) -> str:
         if not isinstance(value, str) or not _HOST.match(value):
-            raise ValueError(f"{value!r} is not an IPv4 address or host name")
+            raise ValueError(f"{shown(value)} is not an IPv4 address or host name")
         if value.replace(".", "").isdigit():
             return _unicast(value)
         return value
@@ -370,13 +380,16 @@ def _usd(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(f"{shown(value)} is not a number") from None
     if not amount.is_finite() or amount <= 0:
-        raise ValueError(f"{value} is not a positive amount")
-    if amount != amount.quantize(Decimal("0.0001")):
-        raise ValueError(f"{value} has more than 4 decimals (prices are in units of 0.0001 USD)")
+        raise ValueError(f"{shown(value)} is not a positive amount")
+    # before quantize(), which raises InvalidOperation (not a ValueError) on a huge exponent
     if amount >= Decimal(10) ** 14:
-        raise ValueError(f"{value} is too large")
+        raise ValueError(f"{shown(value)} is too large")
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise ValueError(
+            f"{shown(value)} has more than 4 decimals (prices are in units of 0.0001 USD)"
+        )
     return amount
 
 
@@ -409,7 +422,7 @@ class Risk(_Model):
 def _price(value: Any) -> Decimal:
     amount = _usd(value)
     if amount > MAX_PRICE:
-        raise ValueError(f"{value} is above the highest OUCH price ({MAX_PRICE})")
+        raise ValueError(f"{shown(value)} is above the highest OUCH price ({MAX_PRICE})")
     return amount
 
 
@@ -447,7 +460,7 @@ class Strategy(_Model):
     @classmethod
     def _symbol(cls, value: Any) -> str:
         if not isinstance(value, str) or not _SYMBOL.match(value):
-            raise ValueError(f"{value!r} is not a symbol (1-8 of A-Z 0-9 .)")
+            raise ValueError(f"{shown(value)} is not a symbol (1-8 of A-Z 0-9 .)")
         return value
 
     @model_validator(mode="after")
