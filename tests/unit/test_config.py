@@ -264,7 +264,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("no-lines", {"feed.lines": []}, "feed.lines", "at least 1 item"),
     (
         "three-lines",
-        {"feed.lines": [GOOD["feed"]["lines"][0]] * 3},
+        # three copies, not one dict three times: safe_dump would write an anchor and aliases
+        {"feed.lines": [copy.deepcopy(GOOD["feed"]["lines"][0]) for _ in range(3)]},
         "feed.lines",
         "at most 2",
     ),

@@ -15,6 +15,8 @@ from tickpath.config import (
     write_rendered,
 )
 from tickpath.config.models import Config
+from tickpath.config.safeyaml import MAX_BYTES, MAX_DEPTH
+from tickpath.config.validate import MAX_LISTED
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -55,9 +57,11 @@ def _load(args: argparse.Namespace) -> Config | None:
     except HostFactsError as exc:
         print(f"tickpath config: {exc} (or use --no-host-checks)", file=sys.stderr)
     except ConfigError as exc:
-        for issue in exc.issues:
+        for issue in exc.issues[:MAX_LISTED]:
             print(issue.render(str(args.file)), file=sys.stderr)
         count = len(exc.issues)
+        if count > MAX_LISTED:
+            print(f"... and {count - MAX_LISTED} more", file=sys.stderr)
         print(f"{args.file}: {count} error{'s' if count != 1 else ''}", file=sys.stderr)
     return None
 
@@ -90,15 +94,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "config",
         help="validate the data-path config and render the C programs' settings",
         description="Validate the data-path configuration (YAML) and render the key=value "
-        "files the C programs read. Exit status: 0 valid, 2 invalid (every error is listed "
-        "as FILE:LINE: key.path: reason), 1 cannot write output.",
+        "files the C programs read. Exit status: 0 valid, 2 invalid or unreadable (errors are "
+        f"listed as FILE:LINE: key.path: reason, at most {MAX_LISTED}, then the count), 1 cannot "
+        f"write output. FILE is UTF-8 YAML of at most {MAX_BYTES >> 20} MiB, without anchors "
+        f"or aliases, control characters or more than {MAX_DEPTH} levels of nesting.",
     )
     sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = sub.add_parser(
         "check",
-        help="print OK or every error (exit 2)",
+        help="print OK or the errors (exit 2)",
         description="Validate FILE: schema, cross checks and (unless --no-host-checks) this "
-        "host's CPUs, isolated set and interfaces. Prints OK, or every error and exits 2.",
+        "host's CPUs, isolated set and interfaces. Prints OK, or the errors (at most "
+        f"{MAX_LISTED}, then the count) and exits 2.",
     )
     _host_options(check)
     check.set_defaults(func=_check)

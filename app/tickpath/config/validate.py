@@ -2,13 +2,15 @@
 
 Three passes, each only when the one before found nothing:
 
-1. YAML: syntax errors, duplicate keys (PyYAML would silently keep the last), a non-mapping
-   document.
+1. YAML: the limits of `safeyaml` (size, characters, no anchors or aliases, depth, node count),
+   syntax errors, duplicate keys (PyYAML would silently keep the last), a non-mapping document.
 2. Schema (pydantic models in `models.py`): types, ranges, formats, unknown keys -- all at once.
 3. Cross checks (`cross_check`): relations between values and, unless host checks are off,
    the host's CPUs, isolated set and interfaces (`HostFacts`).
 
 A key path is written like `feed.lines[1].port`; with a file, issues carry its line number.
+Values quoted in messages are cut to `quote.SHOWN` characters, and at most `MAX_LISTED` issues
+are rendered into a ConfigError's message.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ from pydantic import BaseModel, ValidationError
 
 from tickpath.config.host import HostFacts
 from tickpath.config.models import STAGES, Config
+from tickpath.config.quote import clip, shown
+from tickpath.config.safeyaml import ConfigLoader, Loc, Refused, check_text, read_text
 from tickpath.cpulist import format_cpulist
 
-Loc = tuple[str | int, ...]
+#: Issues listed at most (one screen); the count is always the full one.
+MAX_LISTED = 20
+#: Characters of a rendered key path; a longer one (long keys, deep nesting) loses its middle.
+_PATH_CHARS = 200
 
 # EAL options that place threads: cores come from `cpus`, never from eal_args.
 _EAL_CORE_OPTIONS = ("-l", "-c", "--lcores", "--main-lcore", "--master-lcore", "-s", "--service")
@@ -53,7 +60,10 @@ class ConfigError(Exception):
     def __init__(self, issues: list[Issue], filename: str | None = None) -> None:
         self.issues = issues
         self.filename = filename
-        super().__init__("\n".join(i.render(filename) for i in issues))
+        listed = [i.render(filename) for i in issues[:MAX_LISTED]]
+        if len(issues) > MAX_LISTED:
+            listed.append(f"... and {len(issues) - MAX_LISTED} more")
+        super().__init__("\n".join(listed))
 
 
 def format_path(loc: Loc) -> str:
@@ -62,7 +72,12 @@ def format_path(loc: Loc) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            # a key from the file: bounded, and quoted when it holds a control character
+            name = clip(part) if part.isprintable() else shown(part)
+            out += f".{name}" if out else name
+    if len(out) > _PATH_CHARS:
+        half = _PATH_CHARS // 2
+        out = f"{out[:half]} ... {out[-half:]}"
     return out
 
 
@@ -70,12 +85,18 @@ def format_path(loc: Loc) -> str:
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[Issue]) -> None:
+    # `node` comes from ConfigLoader: a tree (no aliases) of at most MAX_NODES nodes and
+    # MAX_DEPTH levels, so this visits each node once and recurses at most MAX_DEPTH deep.
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                message = "a key must be a scalar, not a mapping or list"
+                issues.append(Issue(format_path(loc), message, line))
+                continue
+            key = key_node.value
             if key in seen:
                 issues.append(
                     Issue(
@@ -97,23 +118,30 @@ def parse_yaml(text: str) -> tuple[Any, dict[Loc, int], list[Issue]]:
     """Parse YAML; return (data, key path -> line, issues)."""
     lines: dict[Loc, int] = {}
     issues: list[Issue] = []
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, lines, [Issue("", "the file is empty")]
-        _walk(node, (), lines, issues)
-        if issues:
-            return None, lines, issues
-        data = loader.construct_document(node)
+        check_text(text)
+        loader = ConfigLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, lines, [Issue("", "the file is empty")]
+            _walk(node, (), lines, issues)
+            if issues:
+                return None, lines, issues
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except Refused as exc:
+        return None, lines, [Issue(format_path(exc.loc), exc.message, exc.line)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        return None, lines, [Issue("", f"YAML syntax error: {exc.problem}", line)]
+        # context + problem: "expected a single document in the stream, but found another
+        # document"; the problem alone may be only the second half
+        what = ", ".join(str(p) for p in (exc.context, exc.problem) if p)
+        return None, lines, [Issue("", f"YAML syntax error: {clip(what, 160)}", line)]
     except yaml.YAMLError as exc:
-        return None, lines, [Issue("", f"YAML error: {exc}")]
-    finally:
-        loader.dispose()
+        return None, lines, [Issue("", f"YAML error: {clip(str(exc), 160)}")]
     return data, lines, issues
 
 
@@ -368,9 +396,9 @@ def _parse_path(path: str) -> Loc:
 def load_config(path: Path, host: HostFacts | None) -> Config:
     """Read and validate `path`; raise ConfigError listing every issue."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Issue("", f"cannot read: {exc}")], str(path)) from exc
+        text = read_text(path)
+    except Refused as exc:
+        raise ConfigError([Issue("", exc.message, exc.line)], str(path)) from None
     cfg, issues = validate_text(text, host)
     if cfg is None:
         raise ConfigError(issues, str(path))
