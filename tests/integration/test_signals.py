@@ -190,3 +190,30 @@ def test_gateway_signals(tmp_path: Path, creds: dict[str, Any]) -> None:
     assert snapshot["session"]["logins"] == final["session"]["logins"] == 1
     logged_once(err)
 
+
+def test_strategy_signals(tmp_path: Path, creds: dict[str, Any]) -> None:
+    sim = Sim(tmp_path, creds["exch"], "flow.rate=500", *SMALL)
+    stats = tmp_path / "strategy.json"
+    argv = [binary("tickpath-strategy"), "--set", f"ouch.port={sim.ouch_port}",
+            *creds["t1"].args()]
+    for s in (f"token_file={tmp_path / 's.tokens'}", f"control_file={tmp_path / 's.ctl'}",
+              "strategy.mode=ping", "strategy.every=4", "strategy.md_addr=127.0.0.1",
+              f"strategy.md_port={sim.md_port}", "max_orders=65536"):
+        argv += ["--set", s]
+    strat = subprocess.Popen([*argv, "--duration", "120", "--stats-json", str(stats)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        snapshot, final = exercise(strat, stats)
+        assert strat.stderr is not None
+        err = strat.stderr.read()
+    finally:
+        for p in (strat, sim.proc):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    s0, s1 = snapshot["strategy"], final["strategy"]
+    assert s0["at_exit"] is False and s1["at_exit"] is True
+    assert 0 < s0["md"]["packets"] <= s1["md"]["packets"]
+    assert s0["written_ns"] < s1["written_ns"]
+    logged_once(err)
