@@ -12,12 +12,21 @@ import os
 import re
 import struct
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tickpath.histogram import Histogram
-from tickpath.shm import FeedShm, ShmBusyError, ShmLayoutError, layout
+from tickpath.shm import (
+    HEARTBEAT_MAX_S,
+    FeedShm,
+    Header,
+    ShmBusyError,
+    ShmLayoutError,
+    layout,
+    liveness,
+)
 from tickpath.shm.live import status_doc, take
 from tickpath.shm.prom import render, write_textfile
 
@@ -243,3 +252,87 @@ def test_prometheus_textfile(tmp_path: Path, c_layout: dict[str, Any]) -> None:
 def test_prometheus_no_handler_is_up_zero() -> None:
     samples = parse_prom(render("fh", None, False, 0))
     assert samples == {'tickpath_fh_up{name="fh"}': 0.0}
+
+
+# --- liveness: the header's state is not trusted alone ------------------------------------
+
+NOW = 1_800_000_000_000_000_000
+
+
+def header(tmp_path: Path, doc: dict[str, Any], **override: int) -> Header:
+    buf, _ = build(doc, **override)
+    with FeedShm(save(tmp_path, buf)) as shm:
+        return shm.header
+
+
+@pytest.mark.parametrize(
+    ("state", "pid_there", "hb_age_s", "want", "reason"),
+    [
+        (1, True, 0.05, "running", ""),
+        (1, True, None, "running", ""),  # no heartbeat written (yet): judged by the pid
+        (1, True, -0.5, "running", ""),  # written after the reader's clock read
+        (1, True, HEARTBEAT_MAX_S, "running", ""),
+        (1, True, HEARTBEAT_MAX_S + 0.1, "stale", "heartbeat 2.1 s old, over 2 s: pid 4242"),
+        (1, False, 0.05, "dead", "state says running but pid 4242 does not exist"),
+        (0, True, None, "init", ""),
+        (0, False, None, "dead", "state says init but pid 4242 does not exist"),
+        (0, True, 60.0, "init", ""),  # not running yet: no heartbeat promised
+        (2, False, 60.0, "stopped", ""),  # stopped is final: no pid or heartbeat needed
+        (7, True, None, "unknown(7)", ""),
+    ],
+)
+def test_liveness_rules(tmp_path: Path, c_layout: dict[str, Any], state: int, pid_there: bool,
+                        hb_age_s: float | None, want: str, reason: str) -> None:
+    hb = 0 if hb_age_s is None else NOW - int(hb_age_s * 1e9)
+    h = header(tmp_path, c_layout, state=state, pid=4242, heartbeat_ns=hb)
+    asked: list[int] = []
+
+    def exists(pid: int) -> bool:
+        asked.append(pid)
+        return pid_there
+
+    got = liveness(h, NOW, exists=exists)
+    assert got.state == want
+    assert reason in got.reason and bool(got.reason) == bool(reason)
+    assert got.alive == (want in ("init", "running"))
+    assert asked == ([] if state == 2 else [4242])
+
+
+def dead_pid() -> int:
+    """The pid of a child that exited and was reaped (free until the kernel reuses it)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_killed_handler_reported_dead(tmp_path: Path, c_layout: dict[str, Any]) -> None:
+    """A SIGKILLed handler's file: state running, its pid gone. `alive()`, the status document
+    and the Prometheus `up` say so; the header's own state is kept as header_state."""
+    pid = dead_pid()
+    buf, _ = build(c_layout, state=1, pid=pid, heartbeat_ns=NOW)
+    with FeedShm(save(tmp_path, buf)) as shm:
+        assert shm.header.state_name == "running"
+        assert shm.liveness().state == "dead"
+        assert not shm.alive()
+        doc = status_doc(shm, take(shm), take(shm))
+        text = render("fh", take(shm), shm.alive(), 0)
+    assert (doc["state"], doc["header_state"], doc["alive"]) == ("dead", "running", False)
+    assert f"pid {pid} does not exist" in doc["state_reason"]
+    assert doc["unrecovered"] == 0
+    assert parse_prom(text)['tickpath_fh_up{name="fh"}'] == 0
+
+
+def test_live_and_hung_handler(tmp_path: Path, c_layout: dict[str, Any]) -> None:
+    """This process stands in for a running handler: fresh heartbeat = running and up; the
+    same file with a heartbeat 10 s old = stale (hung or stopped) and not up."""
+    buf, _ = build(c_layout, state=1, pid=os.getpid(), heartbeat_ns=time.time_ns())
+    with FeedShm(save(tmp_path, buf)) as shm:
+        assert shm.liveness().state == "running" and shm.alive()
+        doc = status_doc(shm, take(shm), take(shm))
+        assert (doc["state"], doc["state_reason"], doc["alive"]) == ("running", "", True)
+        assert parse_prom(render("fh", take(shm), shm.alive(), 0))['tickpath_fh_up{name="fh"}'] == 1
+    buf, _ = build(c_layout, state=1, pid=os.getpid(), heartbeat_ns=time.time_ns() - 10**10)
+    with FeedShm(save(tmp_path, buf, "tickpath-hung")) as shm:
+        lv = shm.liveness()
+        assert lv.state == "stale" and "heartbeat 10." in lv.reason and not shm.alive()
+        assert status_doc(shm, take(shm), take(shm))["state"] == "stale"

@@ -571,27 +571,28 @@ def test_real_binary_is_found_and_planned(tmp_path: Path, component: str) -> Non
     assert f"command: {path} --config" in out
 
 
+#: tickpath-sim on loopback without order entry, for `tickpath run sim`
+SIM_LOOPBACK = """\
+    components:
+      sim:
+        settings:
+          line_a.addr: 127.0.0.1
+          line_a.port: 0
+          line_b.addr: ""
+          rerequest.port: 0
+          snapshot.port: 0
+          ouch.port: 0
+          flow.rate: 100
+    """
+
+
 def test_real_simulator_runs_supervised_and_stops_cleanly(tmp_path: Path) -> None:
     """tickpath-sim (loopback, no order entry) under `tickpath run sim`: SIGTERM -> exit 0."""
     try:
         binaries.find("tickpath-sim")
     except binaries.BinaryNotFoundError:
         pytest.skip("tickpath-sim is not built yet (make build)")
-    conf = config(
-        tmp_path,
-        """\
-        components:
-          sim:
-            settings:
-              line_a.addr: 127.0.0.1
-              line_a.port: 0
-              line_b.addr: ""
-              rerequest.port: 0
-              snapshot.port: 0
-              ouch.port: 0
-              flow.rate: 100
-        """,
-    )
+    conf = config(tmp_path, SIM_LOOPBACK)
     stats = tmp_path / "sim.stats.json"
     proc = tickpath_run(
         "sim", "--config", str(conf), "--run-dir", str(tmp_path / "run"),
@@ -610,3 +611,48 @@ def test_real_simulator_runs_supervised_and_stops_cleanly(tmp_path: Path) -> Non
     assert not alive(int(children[0]))
     # --stats-json reaches the program, which writes its statistics as it exits
     assert isinstance(json.loads(stats.read_text()), dict)
+
+
+def test_real_simulator_survives_every_forwarded_signal(tmp_path: Path) -> None:
+    """The supervisor forwards SIGHUP, SIGUSR1 and SIGUSR2 (FORWARD_SIGNALS); the C program
+    must not die of them (a death would be a crash and a restart): the same child runs on,
+    SIGUSR2 made it write --stats-json, and SIGTERM still stops both cleanly."""
+    try:
+        binaries.find("tickpath-sim")
+    except binaries.BinaryNotFoundError:
+        pytest.skip("tickpath-sim is not built yet (make build)")
+    stats = tmp_path / "sim.stats.json"
+    proc = tickpath_run(
+        "sim", "--config", str(config(tmp_path, SIM_LOOPBACK)), "--run-dir",
+        str(tmp_path / "run"), "--stats-json", str(stats),
+    )
+    children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 10
+    while not children_file.read_text().split():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.05)
+    child = int(children_file.read_text().split()[0])
+    time.sleep(1)  # the simulator's start-up (its loop acts on the flags)
+    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        proc.send_signal(sig)
+        time.sleep(0.3)
+    snapshot = json.loads(wait_for(stats))
+    assert snapshot["at_exit"] is False
+    assert proc.poll() is None and alive(child)
+    assert children_file.read_text().split() == [str(child)]  # not restarted
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "restarting" not in err and "failed" not in err, err
+    assert json.loads(stats.read_text())["at_exit"] is True
+
+
+def test_run_help_names_every_forwarded_signal() -> None:
+    """`tickpath run --help` says what the forwarded signals do."""
+    from tickpath.supervisor.process import FORWARD_SIGNALS
+
+    out = subprocess.run([sys.executable, "-m", "tickpath.cli", "run", "--help"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    text = " ".join(out.split())
+    for sig in FORWARD_SIGNALS:
+        assert sig.name in text, sig.name

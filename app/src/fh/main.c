@@ -13,17 +13,11 @@
 #include <unistd.h>
 
 #include "book/book_json.h"
+#include "common/signals.h"
 #include "fh/engine.h"
 #include "shm/describe.h"
 
 void tp_engine_on_bbo(void *ctx, uint16_t locate, const tp_bbo *b);
-
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -69,6 +63,7 @@ typedef struct {
     const tp_fh_config *cfg;
     tp_transport *t;
     tp_engine *e;
+    uint64_t t0;          /* mono, when the loop started */
     uint64_t deadline_ns; /* mono; 0 = none */
     uint64_t end_seen_ns;
     volatile int stop;     /* set by the book stage (end of session, duration) */
@@ -76,10 +71,17 @@ typedef struct {
     volatile int rx_done;
 } run_ctx;
 
+static void write_stats_now(run_ctx *r);
+
 static int should_stop(run_ctx *r, uint64_t now)
 {
-    if (g_stop)
+    if (tp_sig_stop)
         return 1;
+    if (tp_sig_stats) {
+        tp_sig_stats = 0;
+        write_stats_now(r);
+    }
+    tp_signals_log_ignored("tickpath-fh");
     if (r->deadline_ns && now >= r->deadline_ns)
         return 1;
     tp_engine *e = r->e;
@@ -144,7 +146,7 @@ static void *rx_thread(void *arg)
     pin(r->cfg->cpu_rx, r->cfg->rt_priority, "rx");
     tp_rx_pkt pkts[TP_RX_BURST];
     tp_transport *t = r->t;
-    while (!r->stop && !g_stop) {
+    while (!r->stop && !tp_sig_stop) {
         int n = t->rx(t, pkts, TP_RX_BURST, t->blocking ? 10 : -1);
         for (int i = 0; i < n; i++) {
             pkt_slot *s;
@@ -228,11 +230,17 @@ static void print_hist(FILE *f, const char *name, const tp_hist *h)
             h->count ? (double)h->sum / (double)h->count : 0.0);
 }
 
-static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, double secs)
+/* at_exit 0: a SIGUSR2 snapshot of a running handler. A file is written to PATH.tmp and
+ * renamed over PATH, so a reader sees a whole document or the previous one. */
+static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, double secs,
+                       int at_exit)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    char tmp[sizeof c->stats_json + 8];
+    int to_stdout = !strcmp(path, "-");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = to_stdout ? stdout : fopen(tmp, "w");
     if (!f) {
-        fprintf(stderr, "tickpath-fh: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "tickpath-fh: %s: %s\n", tmp, strerror(errno));
         return -1;
     }
     const tp_seq *s = &e->seq;
@@ -240,6 +248,8 @@ static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, do
     fprintf(f, "{\"transport\": \"%s\", \"mode\": \"%s\", \"seconds\": %.3f, \"shm\": \"%s\", ",
             tp_transport_name(c->transport), c->pipeline ? "pipeline" : "rtc", secs,
             e->shm->path);
+    fprintf(f, "\"at_exit\": %s, \"written_ns\": %llu, ", at_exit ? "true" : "false",
+            (unsigned long long)tp_realtime_ns());
     fprintf(f, "\"feed_format\": \"%s\", \"snapshot\": {\"updates\": %llu, \"bad\": %llu}, ",
             c->feed_snapshot ? "snapshot" : "itch", (unsigned long long)e->snap_updates,
             (unsigned long long)e->snap_bad);
@@ -260,9 +270,21 @@ static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, do
             (unsigned long long)bc->msgs, (unsigned long long)bc->unknown_order,
             (unsigned long long)bc->dup_order, (unsigned long long)bc->nomem,
             (unsigned long long)bc->live_orders);
-    if (f != stdout)
-        fclose(f);
+    if (to_stdout)
+        return fflush(f) == 0 ? 0 : -1;
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "tickpath-fh: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
     return 0;
+}
+
+/* SIGUSR2, from the book stage's housekeeping pass (the thread that owns the counters) */
+static void write_stats_now(run_ctx *r)
+{
+    if (r->cfg->stats_json[0])
+        write_stats(r->cfg->stats_json, r->cfg, r->e, (double)(tp_mono_ns() - r->t0) / 1e9, 0);
 }
 
 static int write_book(const char *path, const tp_book *book)
@@ -377,10 +399,7 @@ int main(int argc, char **argv)
     }
     maybe_onload(&cfg, argc, argv);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    tp_signals_install(0); /* common/signals.h; README "Signals" */
 
     tp_book_cfg bcfg = {.max_orders = cfg.book_max_orders, .max_levels = cfg.book_max_levels};
     size_t book_size = tp_book_mem_size(&bcfg);
@@ -444,8 +463,11 @@ int main(int argc, char **argv)
     rc.t = t;
     rc.e = &eng;
     uint64_t t0 = tp_mono_ns();
+    rc.t0 = t0;
     if (cfg.duration_s)
         rc.deadline_ns = t0 + (uint64_t)cfg.duration_s * 1000000000ull;
+    /* a RUNNING handler always has a heartbeat: readers judge liveness by its age */
+    shm.hdr->heartbeat_ns = tp_realtime_ns();
     __atomic_store_n(&shm.hdr->state, TP_STATE_RUNNING, __ATOMIC_RELEASE);
     fprintf(stderr, "tickpath-fh: %s/%s running, shm %s\n", tp_transport_name(cfg.transport),
             cfg.pipeline ? "pipeline" : "rtc", shm.path);
@@ -462,8 +484,10 @@ int main(int argc, char **argv)
         tp_spsc *ev_ring = map_anon(sizeof(tp_spsc));
         void *ev_mem = map_anon(cap * sizeof(tp_shm_event));
         if (!pkt_mem || !ev_ring || !ev_mem) {
+            /* after RUNNING: through the exit path below (state STOPPED, stats) */
             fprintf(stderr, "tickpath-fh: cannot allocate the pipeline rings\n");
-            return 1;
+            rc_exit = 1;
+            goto stopped;
         }
         tp_spsc_init(&rc.pkt_ring, pkt_mem, cap, PKT_SLOT);
         tp_spsc_init(ev_ring, ev_mem, cap, sizeof(tp_shm_event));
@@ -482,13 +506,14 @@ int main(int argc, char **argv)
         pub_stop = 1;
         pthread_join(pub_th, NULL);
     }
+stopped:;
     double secs = (double)(tp_mono_ns() - t0) / 1e9;
     t->close(t); /* detaches XDP programs */
     __atomic_store_n(&shm.hdr->state, TP_STATE_STOPPED, __ATOMIC_RELEASE);
     if (cfg.book_json[0] && write_book(cfg.book_json, book) != 0)
         rc_exit = 1;
     if (cfg.stats_json[0])
-        write_stats(cfg.stats_json, &cfg, &eng, secs);
+        write_stats(cfg.stats_json, &cfg, &eng, secs, 1);
     const tp_seq *s = &eng.seq;
     fprintf(stderr,
             "tickpath-fh: stopped after %.2f s: %llu messages (%llu recovered, %llu duplicates), "

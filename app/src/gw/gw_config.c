@@ -37,7 +37,7 @@ const tp_kv_key TP_GW_KEYS[] = {
     {"risk.max_position", "100000", "shares per symbol incl. open orders; 0 = no limit"},
     {"events", "1", "print order events as JSON lines on stdout"},
     {"duration_s", "0", "stop after this many seconds (0 = until quit/SIGTERM)"},
-    {"stats_json", "", "write statistics + per-stage latency histograms here at exit"},
+    {"stats_json", "", "write statistics + per-stage latency histograms here at exit (and on SIGUSR2)"},
     {"spin", "0", "1 = busy-poll"},
     {"cpu", "-1", "pin the gateway thread to this CPU (-1 = not pinned)"},
     {"rt_priority", "0", "SCHED_FIFO priority for the gateway thread (0 = SCHED_OTHER)"},

@@ -20,12 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/signals.h"
 #include "gw/gw.h"
 #include "gw/gw_config.h"
 #include "soup/rtclock.h"
-
-static volatile sig_atomic_t g_stop;
-static void on_stop(int s) { (void)s; g_stop = 1; }
 
 #define DIE(...) do { fprintf(stderr, "tickpath-gw: " __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)
 
@@ -48,6 +46,25 @@ static void print_status(const tp_gw *g)
     printf("{\"ev\": \"status\", \"stats\": %s}\n", buf);
     fflush(stdout);
     free(buf);
+}
+
+/* stats_json written whole or not at all (PATH.tmp renamed over PATH): at exit, and on
+ * SIGUSR2 while running. 0, or -1 with errno. */
+static int write_stats(const tp_gw *g, const char *path)
+{
+    char tmp[TP_KV_VAL + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    tp_gw_write_stats(g, f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }
 
 static int command(tp_gw *g, char *line, uint64_t now)
@@ -150,6 +167,8 @@ static int command(tp_gw *g, char *line, uint64_t now)
 
 int main(int argc, char **argv)
 {
+    /* from the start: a signal during start-up is acted on by the loop (common/signals.h) */
+    tp_signals_install(0);
     static tp_kvconf cfg;
     tp_kv_init(&cfg, TP_GW_KEYS, TP_GW_N_KEYS);
     char err[512];
@@ -223,19 +242,22 @@ int main(int argc, char **argv)
         struct sched_param sp = {.sched_priority = (int)prio};
         sched_setscheduler(0, SCHED_FIFO, &sp);
     }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     uint64_t t0 = tp_rt_now_ns();
     uint64_t end = dur ? t0 + dur * 1000000000ull : UINT64_MAX;
     char line[512];
     size_t have = 0;
     int stdin_open = 1, quit = 0, rc = 0;
-    while (!g_stop && !quit) {
+    const char *sj = tp_kv_str(&cfg, "stats_json");
+    while (!tp_sig_stop && !quit) {
         uint64_t now = tp_rt_now_ns();
         if (now >= end)
             break;
+        if (tp_sig_stats) {
+            tp_sig_stats = 0;
+            if (*sj && write_stats(&g, sj) != 0)
+                fprintf(stderr, "tickpath-gw: %s: %s\n", sj, strerror(errno));
+        }
+        tp_signals_log_ignored("tickpath-gw");
         tp_soup_cli_state s = tp_gw_poll(&g, now);
         if (s == TP_SOUP_CLI_REJECTED) {
             fprintf(stderr, "tickpath-gw: login rejected (reason %c)\n", g.soup.reject_reason);
@@ -256,6 +278,8 @@ int main(int argc, char **argv)
         int k = poll(pf, (nfds_t)np, spin ? 0 : 5);
         if (k > 0 && stdin_open && (pf[0].revents & (POLLIN | POLLHUP))) {
             ssize_t n = read(0, line + have, sizeof line - 1 - have);
+            if (n < 0 && errno == EINTR)
+                continue; /* a signal, not the end of stdin */
             if (n <= 0) {
                 stdin_open = 0;
                 if (!dur)
@@ -284,16 +308,9 @@ int main(int argc, char **argv)
     }
     if (g.soup.state == TP_SOUP_CLI_UP)
         tp_soup_client_logout(&g.soup, tp_rt_now_ns());
-    const char *sj = tp_kv_str(&cfg, "stats_json");
-    if (*sj) {
-        FILE *f = fopen(sj, "w");
-        if (!f) {
-            fprintf(stderr, "tickpath-gw: %s: %s\n", sj, strerror(errno));
-            rc = rc ? rc : 1;
-        } else {
-            tp_gw_write_stats(&g, f);
-            fclose(f);
-        }
+    if (*sj && write_stats(&g, sj) != 0) {
+        fprintf(stderr, "tickpath-gw: %s: %s\n", sj, strerror(errno));
+        rc = rc ? rc : 1;
     }
     tp_gw_free(&g);
     return rc;

@@ -24,6 +24,7 @@
 #include "book/book.h"
 #include "common/endian.h"
 #include "common/rng.h"
+#include "common/signals.h"
 #include "itch/binaryfile.h"
 #include "itch/encode.h"
 #include "mold/mold.h"
@@ -68,14 +69,9 @@ static struct {
     uint64_t *refs;
     size_t refs_cap;
     const char *stats_json;
+    uint64_t t_send;   /* mono: sending started (after the start delay); 0 before */
+    uint64_t t_end;    /* mono: the last data packet went out; 0 while sending */
 } P;
-
-static volatile sig_atomic_t g_stop;
-static void on_signal(int s)
-{
-    (void)s;
-    g_stop = 1;
-}
 
 static uint64_t mono_ns(void)
 {
@@ -290,6 +286,8 @@ static void serve_snapshot(void)
     size_t got = 0;
     while (got < sizeof login) {
         ssize_t n = recv(c, login + got, sizeof login - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue; /* a signal (SO_RCVTIMEO makes recv() not restartable) */
         if (n <= 0)
             break;
         got += (size_t)n;
@@ -351,10 +349,53 @@ static void serve_snapshot(void)
     close(c);
 }
 
+/* The statistics line (stderr at exit) and --stats-json; `now` ends the sending time while
+ * data is still going out (a SIGUSR2 snapshot). */
+static void print_stats(FILE *f, uint64_t now)
+{
+    uint64_t end = P.t_end ? P.t_end : now;
+    double secs = P.t_send && end > P.t_send ? (double)(end - P.t_send) / 1e9 : 0.0;
+    fprintf(f,
+            "{\"messages\": %llu, \"sent\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
+            "\"packets_a\": %llu, \"packets_b\": %llu, \"lost_a\": %llu, \"lost_b\": %llu, "
+            "\"dups\": %llu, \"reorders\": %llu, \"rerequests\": %llu, \"rerequest_bad\": %llu, "
+            "\"retransmitted_msgs\": %llu, \"snapshots\": %llu}\n",
+            (unsigned long long)P.nmsgs, (unsigned long long)(P.next_seq - 1), secs,
+            secs > 0 ? (double)(P.next_seq - 1) / secs : 0.0,
+            (unsigned long long)P.line[0].sent_pkts, (unsigned long long)P.line[1].sent_pkts,
+            (unsigned long long)P.line[0].lost_pkts, (unsigned long long)P.line[1].lost_pkts,
+            (unsigned long long)P.dups, (unsigned long long)P.reorders,
+            (unsigned long long)P.rr_requests, (unsigned long long)P.rr_bad,
+            (unsigned long long)P.rr_msgs, (unsigned long long)P.snapshots_served);
+}
+
+/* --stats-json written whole (FILE.tmp renamed over FILE): at exit, and on SIGUSR2 */
+static void write_stats(uint64_t now)
+{
+    if (!P.stats_json)
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", P.stats_json);
+    FILE *f = fopen(tmp, "w");
+    if (f)
+        print_stats(f, now);
+    if (!f || fclose(f) != 0 || rename(tmp, P.stats_json) != 0) {
+        fprintf(stderr, "tickpath-pub: cannot write %s: %s\n", P.stats_json, strerror(errno));
+        unlink(tmp);
+    }
+}
+
+/* Between packets (every wait, every batch, the start delay and the linger): requests of the
+ * feed handlers, and the signal flags (common/signals.h). */
 static void service(void)
 {
     serve_rerequests();
     serve_snapshot();
+    if (tp_sig_stats) {
+        tp_sig_stats = 0;
+        write_stats(mono_ns());
+    }
+    tp_signals_log_ignored("tickpath-pub");
 }
 
 /* --- setup --------------------------------------------------------------------------------- */
@@ -416,6 +457,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    /* from the start: a signal while the file is indexed is acted on by the loops */
+    tp_signals_install(0);
     const char *file = NULL, *session = "TICKPATH01";
     P.max_msgs = 64;
     P.max_bytes = 1400;
@@ -573,9 +616,6 @@ int main(int argc, char **argv)
         if (!P.book || !P.refs)
             die("cannot allocate the snapshot book%s", "");
     }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 
     tp_rng rng;
     tp_rng_seed(&rng, P.seed);
@@ -585,7 +625,7 @@ int main(int argc, char **argv)
     P.next_seq = 1;
     /* start delay: heartbeats only, so receivers can join first */
     uint64_t last_hb = 0;
-    while (!g_stop && mono_ns() - t0 < (uint64_t)P.start_delay_ms * 1000000ull) {
+    while (!tp_sig_stop && mono_ns() - t0 < (uint64_t)P.start_delay_ms * 1000000ull) {
         if (mono_ns() - last_hb >= hb_ns) {
             send_control(0);
             last_hb = mono_ns();
@@ -594,11 +634,12 @@ int main(int argc, char **argv)
         usleep(200);
     }
     uint64_t ts = mono_ns(), sent_msgs = 0;
+    P.t_send = ts;
     uint8_t held[MAX_PKT];
     size_t held_len = 0;
     uint8_t buf[MAX_PKT];
     last_hb = ts;
-    while (!g_stop && P.next_seq <= P.nmsgs && mono_ns() < deadline) {
+    while (!tp_sig_stop && P.next_seq <= P.nmsgs && mono_ns() < deadline) {
         if (P.rate > 0) {
             uint64_t due = ts + (uint64_t)((double)sent_msgs * 1e9 / P.rate);
             uint64_t now = mono_ns();
@@ -675,8 +716,9 @@ int main(int argc, char **argv)
             send_line(i, held, held_len);
     /* end of session, repeated while lingering to serve late re-requests */
     uint64_t end_t = mono_ns();
+    P.t_end = end_t;
     uint64_t last_eos = 0;
-    while (!g_stop && mono_ns() - end_t < (uint64_t)P.linger_ms * 1000000ull &&
+    while (!tp_sig_stop && mono_ns() - end_t < (uint64_t)P.linger_ms * 1000000ull &&
            mono_ns() < deadline + 5000000000ull) {
         if (mono_ns() - last_eos >= hb_ns) {
             send_control(TP_MOLD_END_OF_SESSION);
@@ -685,26 +727,7 @@ int main(int argc, char **argv)
         service();
         usleep(100);
     }
-    double secs = (double)(end_t - ts) / 1e9;
-    FILE *f = P.stats_json ? fopen(P.stats_json, "w") : NULL;
-    FILE *outs[2] = {stderr, f};
-    for (int k = 0; k < 2; k++) {
-        if (!outs[k])
-            continue;
-        fprintf(outs[k],
-                "{\"messages\": %llu, \"sent\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.0f, "
-                "\"packets_a\": %llu, \"packets_b\": %llu, \"lost_a\": %llu, \"lost_b\": %llu, "
-                "\"dups\": %llu, \"reorders\": %llu, \"rerequests\": %llu, \"rerequest_bad\": %llu, "
-                "\"retransmitted_msgs\": %llu, \"snapshots\": %llu}\n",
-                (unsigned long long)P.nmsgs, (unsigned long long)(P.next_seq - 1), secs,
-                secs > 0 ? (double)(P.next_seq - 1) / secs : 0.0,
-                (unsigned long long)P.line[0].sent_pkts, (unsigned long long)P.line[1].sent_pkts,
-                (unsigned long long)P.line[0].lost_pkts, (unsigned long long)P.line[1].lost_pkts,
-                (unsigned long long)P.dups, (unsigned long long)P.reorders,
-                (unsigned long long)P.rr_requests, (unsigned long long)P.rr_bad,
-                (unsigned long long)P.rr_msgs, (unsigned long long)P.snapshots_served);
-    }
-    if (f)
-        fclose(f);
+    print_stats(stderr, end_t);
+    write_stats(end_t);
     return 0;
 }

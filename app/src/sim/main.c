@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/kvconf.h"
+#include "common/signals.h"
 #include "gw/secret_file.h"
 #include "itch/snapshot_msg.h"
 #include "sim/snapshot_srv.h"
@@ -67,11 +68,10 @@ static const tp_kv_key KEYS[] = {
     {"rt_priority", "0", "SCHED_FIFO priority (0 = SCHED_OTHER)"},
 };
 
-static volatile sig_atomic_t g_stop, g_drop, g_snap;
-static void on_stop(int s) { (void)s; g_stop = 1; }
+/* Signals: common/signals.h (SIGUSR2 = write stats_json at the next loop pass, SIGHUP
+ * ignored), except SIGUSR1, the simulator's own: drop every OUCH connection (a test hook). */
+static volatile sig_atomic_t g_drop;
 static void on_usr1(int s) { (void)s; g_drop = 1; }
-/* SIGUSR2: write stats_json at the next loop pass (the handler only sets the flag). */
-static void on_usr2(int s) { (void)s; g_snap = 1; }
 
 static void usage(void)
 {
@@ -129,9 +129,11 @@ static uint64_t U_IN(const tp_kvconf *c, const char *k, uint64_t min, uint64_t m
 int main(int argc, char **argv)
 {
     /* from the start: a snapshot asked for during start-up is written at the first loop pass
-     * (SIGUSR2's default action would kill the process) */
-    struct sigaction su2 = {.sa_handler = on_usr2};
-    sigaction(SIGUSR2, &su2, NULL);
+     * (SIGUSR2's default action would kill the process); a SIGUSR1 before the OUCH listener
+     * exists drops nothing */
+    tp_signals_install(1);
+    struct sigaction su1 = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+    sigaction(SIGUSR1, &su1, NULL);
     static tp_kvconf cfg;
     tp_kv_init(&cfg, KEYS, sizeof KEYS / sizeof KEYS[0]);
     char err[512];
@@ -319,13 +321,6 @@ int main(int argc, char **argv)
     if (U(&cfg, "mlock", 1))
         mlockall(MCL_CURRENT | MCL_FUTURE);
 
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     venue_start_of_day(&v);
     fprintf(stderr, "tickpath-sim: %u symbols, %d lines, OUCH port %u (%d users), feed %s, flow %llu/s\n",
             v.me.n_books, oc.n_lines, ouch_port, n_creds, mode, (unsigned long long)rate);
@@ -335,17 +330,18 @@ int main(int argc, char **argv)
     uint64_t t0 = tp_rt_now_ns(), last = t0;
     uint64_t end = duration ? t0 + duration * 1000000000ull : UINT64_MAX;
     double credit = 0;
-    while (!g_stop) {
+    while (!tp_sig_stop) {
         uint64_t now = tp_rt_now_ns();
         if (now >= end)
             break;
+        tp_signals_log_ignored("tickpath-sim");
         if (g_drop) {
             g_drop = 0;
             if (v.soup_on)
                 tp_soup_server_drop_all(&v.soup);
         }
-        if (g_snap) {
-            g_snap = 0;
+        if (tp_sig_stats) {
+            tp_sig_stats = 0;
             const char *sp = tp_kv_str(&cfg, "stats_json");
             if (*sp && write_stats(&v, sp, t0, now, 0) != 0)
                 fprintf(stderr, "tickpath-sim: snapshot %s: %s\n", sp, strerror(errno));

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/signals.h"
 #include "gw/gw.h"
 #include "gw/gw_config.h"
 #include "ring/spsc.h"
@@ -28,15 +29,17 @@
 
 #define DIE(...) do { fprintf(stderr, "tickpath-strategy: " __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)
 
-static volatile sig_atomic_t g_stop;
-static void on_stop(int s) { (void)s; g_stop = 1; }
-
 /* Market data handled per loop pass, bounded so that the gateway is polled in between: BBO
  * events of the shm source, packets of the udp source. */
 #define SHM_BUDGET 256
 #define UDP_BUDGET 64
 /* how long start-up waits for the order session before trading without it */
 #define SESSION_WAIT_MS 5000
+/* shm source: how often the feed handler's liveness is checked (md_shm_check: two system
+ * calls), and, while it is gone, a new handler looked for */
+#define MD_CHECK_NS (100ull * 1000000ull)
+/* strategy thread: loop passes between two clock reads for that check (none per pass) */
+#define MD_CHECK_PASSES 64
 
 typedef struct {
     md_rx md;
@@ -49,6 +52,10 @@ typedef struct {
     int spin;
     int cpu, prio;
     volatile int done;
+    /* shm source, written by the thread that reads the ring (md_watch) */
+    int md_detached;       /* the handler is gone: no market data, no orders */
+    uint64_t md_next_check;
+    uint64_t md_detach, md_reattach;
 } app;
 
 static void apply_req(tp_gw *g, const tp_gw_req *r)
@@ -130,6 +137,8 @@ static int md_poll(app *a)
     int n;
     uint64_t restarts = a->use_shm ? a->shm.st.restarts : a->md.restarts;
     if (a->use_shm) {
+        if (a->md_detached)
+            return 0;
         batch_begin(a);
         n = md_shm_poll(&a->shm, on_shm_bbo, a, SHM_BUDGET);
         batch_end(a);
@@ -141,6 +150,36 @@ static int md_poll(app *a)
     if ((a->use_shm ? a->shm.st.restarts : a->md.restarts) != restarts)
         a->st.locate = -1;
     return n;
+}
+
+/* shm source, every MD_CHECK_NS: is the feed handler still there (md_shm_check)? When it
+ * is gone the strategy detaches: it reads nothing and so decides nothing -- no order on the
+ * last BBO it saw, as with stale books -- until a new handler runs on shm.name; then it
+ * reattaches, reading from the new segment's current event, and resolves its symbol's locate
+ * again from the new handler's book. Called only by the thread that reads the ring. */
+static void md_watch(app *a, uint64_t now)
+{
+    if (now < a->md_next_check)
+        return;
+    a->md_next_check = now + MD_CHECK_NS;
+    char why[256];
+    if (!a->md_detached) {
+        if (md_shm_check(&a->shm, now, why, sizeof why) == 0)
+            return;
+        a->md_detached = 1;
+        a->md_detach++;
+        fprintf(stderr, "tickpath-strategy: feed handler gone: %s; detached, not trading until "
+                        "a feed handler runs on shm.name=%s again\n", why, a->shm.name);
+        return;
+    }
+    if (md_shm_reattach(&a->shm, now, why, sizeof why) != 0)
+        return;
+    a->md_detached = 0;
+    a->md_reattach++;
+    a->st.locate = -1;
+    a->st.last_bid = a->st.last_ask = 0;
+    fprintf(stderr, "tickpath-strategy: reattached to %s (feed handler pid %llu)\n", a->shm.path,
+            (unsigned long long)a->shm.hdr->pid);
 }
 
 /* The exchange refused the login (bad credentials): terminal, exit status 3. */
@@ -168,7 +207,10 @@ static void *strategy_thread(void *arg)
 {
     app *a = arg;
     pin(a->cpu, a->prio);
-    while (!g_stop && !a->done) {
+    unsigned pass = 0;
+    while (!tp_sig_stop && !a->done) {
+        if (a->use_shm && ++pass % MD_CHECK_PASSES == 0)
+            md_watch(a, tp_rt_now_ns());
         if (!md_poll(a) && !a->spin) {
             if (a->use_shm) {
                 usleep(20); /* nothing to wait on: the ring has no file descriptor */
@@ -179,6 +221,65 @@ static void *strategy_thread(void *arg)
         }
     }
     return NULL;
+}
+
+typedef struct {
+    const char *mode;
+    uint64_t loop_faults, lock_ms;
+    int at_exit; /* 0: a SIGUSR2 snapshot while running */
+} stats_meta;
+
+/* stats_json, written whole or not at all (PATH.tmp renamed over PATH): at exit and on
+ * SIGUSR2. 0, or -1 with errno. */
+static int write_stats(const app *a, const tp_gw *g, const char *path, const stats_meta *sm)
+{
+    char tmp[TP_KV_VAL + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "
+            "\"ring_full\": %llu, \"threads\": %d, \"md\": {\"packets\": %llu, "
+            "\"messages\": %llu, \"gaps\": %llu, \"dups\": %llu, \"bad_packets\": %llu, "
+            "\"heartbeats\": %llu, \"wrong_session\": %llu, \"seq_jumps\": %llu, "
+            "\"session_changes\": %llu, \"seq_resets\": %llu}, \"source\": \"%s\", "
+            "\"shm\": {\"events\": %llu, "
+            "\"bbo\": %llu, \"trades\": %llu, \"stale\": %llu, \"fresh\": %llu, "
+            "\"restarts\": %llu, \"lapped\": %llu, \"lost\": %llu, \"retries\": %llu}, "
+            "\"md_detach\": %llu, \"md_reattach\": %llu, \"md_detached\": %s, "
+            "\"loop_page_faults\": %llu, \"mlock_ms\": %llu, \"at_exit\": %s, "
+            "\"written_ns\": %llu},\n \"gateway\": ",
+            sm->mode, (unsigned long long)a->st.bbo_changes, (unsigned long long)a->st.orders,
+            (unsigned long long)a->st.ring_full, a->threaded,
+            (unsigned long long)a->md.st.packets, (unsigned long long)a->md.st.messages,
+            (unsigned long long)a->md.st.gaps, (unsigned long long)a->md.st.dups,
+            (unsigned long long)a->md.st.bad_packets, (unsigned long long)a->md.st.heartbeats,
+            (unsigned long long)a->md.st.wrong_session, (unsigned long long)a->md.st.seq_jumps,
+            (unsigned long long)a->md.st.session_changes, (unsigned long long)a->md.st.seq_resets,
+            a->use_shm ? "shm" : "udp", (unsigned long long)a->shm.st.events,
+            (unsigned long long)a->shm.st.bbo, (unsigned long long)a->shm.st.trades,
+            (unsigned long long)a->shm.st.stale, (unsigned long long)a->shm.st.fresh,
+            (unsigned long long)a->shm.st.restarts, (unsigned long long)a->shm.st.lapped, (unsigned long long)a->shm.st.lost,
+            (unsigned long long)a->shm.st.retries, (unsigned long long)a->md_detach,
+            (unsigned long long)a->md_reattach, a->md_detached ? "true" : "false",
+            (unsigned long long)sm->loop_faults, (unsigned long long)sm->lock_ms,
+            sm->at_exit ? "true" : "false", (unsigned long long)tp_rt_now_ns());
+    tp_gw_write_stats(g, f);
+    fputs("}\n", f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t faults_since(const struct rusage *ru0)
+{
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
+    return (uint64_t)(ru1.ru_minflt - ru0->ru_minflt + ru1.ru_majflt - ru0->ru_majflt);
 }
 
 static int symbol_index(const tp_gw_cfg *gc, const char *sym)
@@ -194,6 +295,8 @@ static int symbol_index(const tp_gw_cfg *gc, const char *sym)
 
 int main(int argc, char **argv)
 {
+    /* from the start: a signal during start-up is acted on by the loop (common/signals.h) */
+    tp_signals_install(0);
     static tp_kv_key keys[TP_KV_MAX];
     static tp_kvconf cfg;
     tp_kv_init(&cfg, keys, strategy_config_keys(keys, TP_KV_MAX));
@@ -293,10 +396,6 @@ int main(int argc, char **argv)
     tp_gw_req *slots = calloc(sc.ring_size, sizeof *slots);
     if (!slots || tp_spsc_init(&a.ring, slots, sc.ring_size, sizeof(tp_gw_req)) != 0)
         DIE("ring.size %u: cannot allocate the strategy -> gateway ring", sc.ring_size);
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     pin((int)cpu, (int)prio);
     /* No page fault on the hot path: the book, the gateway's tables and buffers and the ring
      * are faulted in and locked now, after they were allocated (so that their huge-page advice
@@ -317,7 +416,7 @@ int main(int argc, char **argv)
         /* a rejection is terminal: the loop below reports it, with the stats */
         if (s == TP_SOUP_CLI_UP || s == TP_SOUP_CLI_REJECTED)
             break;
-        if (now >= wait_end || g_stop) {
+        if (now >= wait_end || tp_sig_stop) {
             fprintf(stderr, "tickpath-strategy: order session not up after %d ms; trading "
                             "starts without it (orders are refused until it is)\n", SESSION_WAIT_MS);
             break;
@@ -335,10 +434,19 @@ int main(int argc, char **argv)
     uint64_t t0 = tp_rt_now_ns();
     uint64_t end = dur ? t0 + dur * 1000000000ull : UINT64_MAX;
     int rc = 0;
-    while (!g_stop) {
+    const char *sj = tp_kv_str(&cfg, "stats_json");
+    stats_meta sm = {.mode = mode, .lock_ms = lock_ms};
+    while (!tp_sig_stop) {
         uint64_t now = tp_rt_now_ns();
         if (now >= end)
             break;
+        if (tp_sig_stats) {
+            tp_sig_stats = 0;
+            sm.loop_faults = faults_since(&ru0);
+            if (*sj && write_stats(&a, &g, sj, &sm) != 0)
+                fprintf(stderr, "tickpath-strategy: %s: %s\n", sj, strerror(errno));
+        }
+        tp_signals_log_ignored("tickpath-strategy");
         int work = 0;
         if (a.threaded) {
             tp_gw_req *r;
@@ -354,13 +462,8 @@ int main(int argc, char **argv)
                 tp_gw_batch_end(&g);
         } else {
             work = md_poll(&a) > 0;
-        }
-        if (a.use_shm && md_shm_state(&a.shm) == TP_STATE_STOPPED) {
-            /* the segment is replaced when tickpath-fh starts again: exit so that the
-             * supervisor restarts us and we attach the new one */
-            fprintf(stderr, "tickpath-strategy: the feed handler stopped (%s)\n", a.shm.path);
-            rc = 5;
-            break;
+            if (a.use_shm)
+                md_watch(&a, now);
         }
         tp_soup_cli_state s = tp_gw_poll(&g, now);
         if (s == TP_SOUP_CLI_REJECTED) {
@@ -385,51 +488,17 @@ int main(int argc, char **argv)
     a.done = 1;
     if (a.threaded)
         pthread_join(th, NULL);
-    struct rusage ru1;
-    getrusage(RUSAGE_SELF, &ru1);
-    uint64_t loop_faults = (uint64_t)(ru1.ru_minflt - ru0.ru_minflt + ru1.ru_majflt - ru0.ru_majflt);
+    sm.loop_faults = faults_since(&ru0);
     for (int i = 0; i < 50 && g.soup.state == TP_SOUP_CLI_UP; i++) {
         tp_gw_poll(&g, tp_rt_now_ns());
         usleep(2000);
     }
     if (g.soup.state == TP_SOUP_CLI_UP)
         tp_soup_client_logout(&g.soup, tp_rt_now_ns());
-    const char *sj = tp_kv_str(&cfg, "stats_json");
-    if (*sj) {
-        FILE *f = fopen(sj, "w");
-        if (!f) {
-            fprintf(stderr, "tickpath-strategy: %s: %s\n", sj, strerror(errno));
-            rc = rc ? rc : 1;
-        } else {
-            fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "
-                    "\"ring_full\": %llu, \"threads\": %d, \"md\": {\"packets\": %llu, "
-                    "\"messages\": %llu, \"gaps\": %llu, \"dups\": %llu, \"bad_packets\": %llu, "
-                    "\"heartbeats\": %llu, \"wrong_session\": %llu, \"seq_jumps\": %llu, "
-                    "\"session_changes\": %llu, \"seq_resets\": %llu}, \"source\": \"%s\", "
-                    "\"shm\": {\"events\": %llu, "
-                    "\"bbo\": %llu, \"trades\": %llu, \"stale\": %llu, \"fresh\": %llu, "
-                    "\"restarts\": %llu, "
-                    "\"lapped\": %llu, \"lost\": %llu, \"retries\": %llu}, "
-                    "\"loop_page_faults\": %llu, \"mlock_ms\": %llu},\n \"gateway\": ",
-                    mode, (unsigned long long)a.st.bbo_changes, (unsigned long long)a.st.orders,
-                    (unsigned long long)a.st.ring_full, a.threaded,
-                    (unsigned long long)a.md.st.packets, (unsigned long long)a.md.st.messages,
-                    (unsigned long long)a.md.st.gaps, (unsigned long long)a.md.st.dups,
-                    (unsigned long long)a.md.st.bad_packets, (unsigned long long)a.md.st.heartbeats,
-                    (unsigned long long)a.md.st.wrong_session, (unsigned long long)a.md.st.seq_jumps,
-                    (unsigned long long)a.md.st.session_changes,
-                    (unsigned long long)a.md.st.seq_resets,
-                    a.use_shm ? "shm" : "udp", (unsigned long long)a.shm.st.events,
-                    (unsigned long long)a.shm.st.bbo, (unsigned long long)a.shm.st.trades,
-                    (unsigned long long)a.shm.st.stale, (unsigned long long)a.shm.st.fresh,
-                    (unsigned long long)a.shm.st.restarts,
-                    (unsigned long long)a.shm.st.lapped, (unsigned long long)a.shm.st.lost,
-                    (unsigned long long)a.shm.st.retries, (unsigned long long)loop_faults,
-                    (unsigned long long)lock_ms);
-            tp_gw_write_stats(&g, f);
-            fputs("}\n", f);
-            fclose(f);
-        }
+    sm.at_exit = 1;
+    if (*sj && write_stats(&a, &g, sj, &sm) != 0) {
+        fprintf(stderr, "tickpath-strategy: %s: %s\n", sj, strerror(errno));
+        rc = rc ? rc : 1;
     }
     md_rx_close(&a.md);
     if (a.use_shm)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,6 +72,8 @@ static int attach(md_shm *m, const char *path, char *err, size_t errlen)
     m->mask = h->events_cap - 1;
     m->book = h->book_off ? (const uint8_t *)p + h->book_off : NULL;
     m->book_len = h->book_off ? h->book_size : 0;
+    m->dev = (uint64_t)st.st_dev;
+    m->ino = (uint64_t)st.st_ino;
     snprintf(m->path, sizeof m->path, "%s", path);
     return 0;
 }
@@ -108,6 +111,61 @@ int md_shm_open(md_shm *m, const char *name, char *err, size_t errlen)
         return -1;
     }
     m->r = __atomic_load_n(&m->ring->write_idx, __ATOMIC_ACQUIRE);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    return 0;
+}
+
+int md_shm_check(const md_shm *m, uint64_t now_ns, char *why, size_t whylen)
+{
+    const tp_shm_header *h = m->hdr;
+    uint32_t state = md_shm_state(m);
+    uint64_t pid = h->pid;
+    if (state == TP_STATE_STOPPED) {
+        snprintf(why, whylen, "%s: the feed handler stopped (pid %llu)", m->path,
+                 (unsigned long long)pid);
+        return 1;
+    }
+    if (!pid || pid > INT32_MAX || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+        snprintf(why, whylen, "%s: the feed handler's pid %llu does not exist (killed?)",
+                 m->path, (unsigned long long)pid);
+        return 1;
+    }
+    uint64_t hb = __atomic_load_n(&h->heartbeat_ns, __ATOMIC_RELAXED);
+    /* 0: still starting (INIT); a heartbeat after now_ns: written since the caller read it */
+    if (state == TP_STATE_RUNNING && hb && hb < now_ns && now_ns - hb > MD_SHM_HEARTBEAT_MAX_NS) {
+        snprintf(why, whylen, "%s: the feed handler's heartbeat is %.1f s old (pid %llu hung?)",
+                 m->path, (double)(now_ns - hb) / 1e9, (unsigned long long)pid);
+        return 1;
+    }
+    struct stat st;
+    if (stat(m->path, &st) != 0) {
+        snprintf(why, whylen, "%s: the segment file is gone (%s)", m->path, strerror(errno));
+        return 1;
+    }
+    if ((uint64_t)st.st_dev != m->dev || (uint64_t)st.st_ino != m->ino) {
+        snprintf(why, whylen, "%s: the segment file was replaced (a new feed handler)", m->path);
+        return 1;
+    }
+    return 0;
+}
+
+int md_shm_reattach(md_shm *m, uint64_t now_ns, char *why, size_t whylen)
+{
+    md_shm n;
+    if (md_shm_open(&n, m->name, why, whylen) != 0)
+        return 1;
+    if (md_shm_state(&n) != TP_STATE_RUNNING) {
+        snprintf(why, whylen, "%s: the feed handler is still starting", n.path);
+        md_shm_close(&n);
+        return 1;
+    }
+    if (md_shm_check(&n, now_ns, why, whylen) != 0) {
+        md_shm_close(&n);
+        return 1;
+    }
+    n.st = m->st;
+    md_shm_close(m);
+    *m = n;
     return 0;
 }
 

@@ -4,7 +4,11 @@
  * the writer; when it falls more than `cap` events behind it is lapped -- it counts the events
  * it lost and continues at the oldest event still in the ring. Every offset and size comes
  * from the header (checked against the file size); nothing past the header is hard-coded.
- * No allocation and no system call on the poll path. */
+ * No allocation and no system call on the poll path.
+ * Liveness: a handler killed with SIGKILL cannot mark its segment stopped, and a restarted one
+ * replaces the file while this reader stays mapped on the old one. md_shm_check (called every
+ * few ms by the caller, never per poll) tells that the handler is gone; md_shm_reattach maps
+ * the segment of a new, running handler of the same name. */
 #ifndef TP_STRATEGY_MD_SHM_H
 #define TP_STRATEGY_MD_SHM_H
 
@@ -44,7 +48,14 @@ typedef struct {
     int books_stale;       /* between an 'S' and the next 'F' */
     md_shm_stats st;
     char path[96];
+    char name[72];         /* shm.name, for md_shm_reattach */
+    uint64_t dev, ino;     /* the mapped file, to notice it was unlinked or replaced */
 } md_shm;
+
+/* A running handler writes heartbeat_ns every housekeeping pass (at least every 50 ms, with
+ * or without packets); one this much older is taken for gone (hung, stopped by SIGSTOP, or
+ * its pid reused). */
+#define MD_SHM_HEARTBEAT_MAX_NS (2000ull * 1000000ull)
 
 /* Attach /dev/hugepages/tickpath-NAME or /dev/shm/tickpath-NAME (the one a running handler
  * owns: valid header, the newer start time), read-only; check the header; start reading at
@@ -55,6 +66,15 @@ int md_shm_open(md_shm *m, const char *name, char *err, size_t errlen);
 int md_shm_poll(md_shm *m, md_shm_bbo_fn fn, void *ctx, unsigned budget);
 /* The feed handler's state (TP_STATE_*), read from the header. */
 uint32_t md_shm_state(const md_shm *m);
+/* Is the handler still there? now_ns: CLOCK_REALTIME. 0 = yes; 1 = gone, with the reason in
+ * why: state stopped, its pid does not exist (kill(pid, 0) == ESRCH), its heartbeat is older
+ * than MD_SHM_HEARTBEAT_MAX_NS, or the segment file was unlinked or replaced (st_dev/st_ino
+ * of the path differ from the mapped file's). Two system calls: call it every few ms. */
+int md_shm_check(const md_shm *m, uint64_t now_ns, char *why, size_t whylen);
+/* Attach the segment of shm.name again (md_shm_open) if a handler is RUNNING there and
+ * md_shm_check finds it live; the old mapping is dropped, the counters carry over, reading
+ * starts at the new segment's write index. 0 = attached; 1 = not (yet), with why. */
+int md_shm_reattach(md_shm *m, uint64_t now_ns, char *why, size_t whylen);
 /* Symbol name of `locate` from the handler's book (0 if unnamed or no book region). */
 int md_shm_symbol(const md_shm *m, uint16_t locate, char name[8]);
 void md_shm_close(md_shm *m);

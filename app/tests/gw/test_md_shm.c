@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shm/shm.h"
@@ -107,6 +109,91 @@ static void stress(const char *name)
     tp_shm_close(&w, 1);
 }
 
+/* --- liveness: a handler gone in each of the ways md_shm_check knows, and a reattach ------- */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void liveness(const char *name)
+{
+    char err[512], why[256];
+    static tp_shm w, w2;
+    static md_shm m;
+    CHECK(tp_shm_create(&w, name, 64, 0, 0, err, sizeof err) == 0);
+    CHECK(md_shm_open(&m, name, err, sizeof err) == 0);
+    /* starting (INIT, no heartbeat yet), then running with a fresh heartbeat: live */
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 0);
+    w.hdr->heartbeat_ns = now_ns();
+    __atomic_store_n(&w.hdr->state, TP_STATE_RUNNING, __ATOMIC_RELEASE);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 0);
+    /* a heartbeat written after the caller read its clock is not "old" */
+    CHECK_EQ(md_shm_check(&m, w.hdr->heartbeat_ns - 1000, why, sizeof why), 0);
+
+    /* the heartbeat stopped */
+    uint64_t hb = w.hdr->heartbeat_ns;
+    CHECK_EQ(md_shm_check(&m, hb + MD_SHM_HEARTBEAT_MAX_NS + 1, why, sizeof why), 1);
+    CHECK(strstr(why, "heartbeat is 2.0 s old") != NULL);
+    CHECK_EQ(md_shm_check(&m, hb + MD_SHM_HEARTBEAT_MAX_NS, why, sizeof why), 0);
+
+    /* killed: state still RUNNING, its pid gone (a child that exited and was reaped) */
+    uint64_t me = w.hdr->pid;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    CHECK(child > 0 && waitpid(child, NULL, 0) == child);
+    w.hdr->pid = (uint64_t)child;
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "does not exist") != NULL);
+    w.hdr->pid = me;
+
+    /* stopped */
+    __atomic_store_n(&w.hdr->state, TP_STATE_STOPPED, __ATOMIC_RELEASE);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "stopped") != NULL);
+    __atomic_store_n(&w.hdr->state, TP_STATE_RUNNING, __ATOMIC_RELEASE);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 0);
+
+    /* a new handler replaced the file: the old mapping says RUNNING, the path is another file */
+    m.st.bbo = 17; /* carried over by the reattach */
+    CHECK(tp_shm_create(&w2, name, 64, 0, 0, err, sizeof err) == 0);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "replaced") != NULL);
+    /* not reattached while it starts (INIT), nor to a running segment whose pid is gone */
+    CHECK_EQ(md_shm_reattach(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "still starting") != NULL);
+    w2.hdr->heartbeat_ns = now_ns();
+    w2.hdr->pid = (uint64_t)child;
+    __atomic_store_n(&w2.hdr->state, TP_STATE_RUNNING, __ATOMIC_RELEASE);
+    CHECK_EQ(md_shm_reattach(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "does not exist") != NULL);
+    w2.hdr->pid = me;
+    for (uint64_t q = 1; q <= 5; q++)
+        publish(&w2, q, TP_EV_BBO); /* before the reattach: not replayed */
+    CHECK_EQ(md_shm_reattach(&m, now_ns(), why, sizeof why), 0);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 0);
+    CHECK_EQ(m.st.bbo, 17);
+    CHECK_EQ(m.r, 5);
+    sink s = {.in_order = 1};
+    CHECK_EQ(md_shm_poll(&m, on_bbo, &s, 100), 0);
+    publish(&w2, 6, TP_EV_BBO);
+    CHECK_EQ(md_shm_poll(&m, on_bbo, &s, 100), 1);
+    CHECK_EQ(s.last_seq, 6);
+    CHECK_EQ(m.st.bbo, 18);
+
+    /* the file unlinked (a handler starting again removes the old one first) */
+    CHECK(unlink(w2.path) == 0);
+    CHECK_EQ(md_shm_check(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "file is gone") != NULL);
+    CHECK_EQ(md_shm_reattach(&m, now_ns(), why, sizeof why), 1);
+    CHECK(strstr(why, "is tickpath-fh running") != NULL);
+    md_shm_close(&m);
+    tp_shm_close(&w, 1);
+    tp_shm_close(&w2, 0);
+}
+
 int main(void)
 {
     char name[64], err[512], path[128];
@@ -197,5 +284,6 @@ int main(void)
     CHECK(strstr(err, "does not match the file") != NULL);
     tp_shm_close(&w, 1);
     stress(name);
+    liveness(name);
     return tp_check_done("test_md_shm");
 }

@@ -1,6 +1,11 @@
 """`tickpath run COMPONENT --config FILE`: render the component's key=value file, start its C
 program pinned to its cores, and supervise it (restart on crash with backoff, bounded restarts,
 clean stop on SIGTERM/SIGINT). The systemd units of the deploy role run this command.
+
+Signals to the supervisor are forwarded to the C program: SIGTERM/SIGINT stop it (it writes
+--stats-json and exits 0; SIGKILL after --stop-timeout) and then the supervisor; SIGUSR2 makes
+it write --stats-json now and keep running; SIGHUP and SIGUSR1 are ignored by it (tickpath-sim:
+SIGUSR1 drops its OUCH sessions); SIGQUIT kills it with a core dump (then it is restarted).
 """
 
 from __future__ import annotations
@@ -74,7 +79,8 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="FILE",
         help="the C program writes its counters and latency histograms (JSON) to FILE each "
-        "time it exits; a restart after a crash overwrites it (default: not written)",
+        "time it exits, and on SIGUSR2 while it runs; a restart after a crash overwrites it "
+        "(default: not written)",
     )
     p.add_argument(
         "--rt-priority",

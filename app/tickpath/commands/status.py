@@ -27,7 +27,9 @@ def render(doc: dict[str, Any]) -> Group:
     head = Table(title=f"tickpath-fh {doc['path']}", show_header=False, title_justify="left")
     head.add_column("item", style="bold")
     head.add_column("value")
-    state = doc["state"] + ("" if doc["alive"] or doc["state"] == "stopped" else " (pid gone)")
+    state = doc["state"]
+    if doc["state_reason"]:
+        state = f"[red]{state.upper()}[/] ({doc['state_reason']})"
     head.add_row("state", state)
     head.add_row("pid / transport", f"{doc['pid']} / {doc['transport']}")
     head.add_row("session", doc["session"] or "-")
@@ -120,9 +122,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "status",
         help="live statistics of a feed handler (shared memory)",
         description="Read the feed handler's shared memory twice, --sample seconds apart, and "
-        "print per-stage rates, sequencing counters (gaps, recovered, duplicates, drops, "
-        "stale books), malformed packets per reason, event-ring fill and latency "
-        "percentiles. " + EXIT_HELP,
+        "print its state, per-stage rates, sequencing counters (gaps, recovered, duplicates, "
+        "drops, stale books), malformed packets per reason, event-ring fill and latency "
+        "percentiles. The state is not taken from the header alone: a handler whose pid is "
+        "gone is 'dead' (a SIGKILL leaves the header saying running), one whose heartbeat is "
+        "older than 2 s is 'stale'. " + EXIT_HELP,
     )
     add_target(parser)
     parser.add_argument("--json", action="store_true", help="print the document as JSON")

@@ -9,24 +9,29 @@ rules of each region.
 from tickpath.shm.book import BookView, Depth, Level, bbo_depth
 from tickpath.shm.discover import DEFAULT_NAME, handlers, resolve
 from tickpath.shm.reader import (
+    HEARTBEAT_MAX_S,
     Bbo,
     FeedShm,
     Header,
+    Liveness,
     RingInfo,
     ShmBusyError,
     ShmError,
     ShmLayoutError,
     ShmNotFoundError,
+    liveness,
 )
 
 __all__ = [
     "DEFAULT_NAME",
+    "HEARTBEAT_MAX_S",
     "Bbo",
     "BookView",
     "Depth",
     "FeedShm",
     "Header",
     "Level",
+    "Liveness",
     "RingInfo",
     "ShmBusyError",
     "ShmError",
@@ -34,5 +39,6 @@ __all__ = [
     "ShmNotFoundError",
     "bbo_depth",
     "handlers",
+    "liveness",
     "resolve",
 ]

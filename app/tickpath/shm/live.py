@@ -1,7 +1,9 @@
 """Samples of a feed handler's shared memory and the derived live statistics.
 
 `take()` reads one sample (header, counters, event-ring fill, non-empty histograms);
-`status_doc()` turns two samples into the document `tickpath status --json` prints and
+`status_doc()` turns two samples into the document `tickpath status --json` prints (its
+``state`` is the handler's liveness: "dead" / "stale" when the header's ``state``, kept as
+``header_state``, cannot be trusted; ``state_reason`` says why) and
 `tickpath top` / `tickpath metrics` render: per-stage rates from the counter deltas, the
 sequencing counters, malformed packets per reason, ring fill and latency percentiles.
 """
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tickpath.histogram import Histogram
-from tickpath.shm.reader import FeedShm, Header, RingInfo
+from tickpath.shm.reader import FeedShm, Header, RingInfo, liveness
 
 PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p50", 50.0),
@@ -74,17 +76,22 @@ def status_doc(shm: FeedShm, a: Snapshot, b: Snapshot) -> dict[str, Any]:
         return round(sum(c[n] - ca[n] for n in names) / dt, 1)
 
     h = b.header
-    unrecovered = max(0, c["high_seq"] - c["next_seq"]) if h.state == 1 else 0
+    now_ns = time.time_ns()
+    # the header's state is what the handler last wrote: a killed one left "running" behind
+    live = liveness(h, now_ns)
+    unrecovered = max(0, c["high_seq"] - c["next_seq"]) if live.state == "running" else 0
     hb = h.heartbeat_ns
     return {
         "path": str(shm.path),
-        "state": h.state_name,
-        "alive": shm.alive(),
+        "state": live.state,
+        "state_reason": live.reason,
+        "header_state": h.state_name,
+        "alive": live.alive,
         "pid": h.pid,
         "transport": h.transport_name,
         "session": h.session,
         "start_realtime_ns": h.start_realtime_ns,
-        "heartbeat_age_s": round((time.time_ns() - hb) / 1e9, 3) if hb else None,
+        "heartbeat_age_s": round((now_ns - hb) / 1e9, 3) if hb else None,
         "sample_interval_s": round(dt, 3),
         "rates": {
             "rx": {

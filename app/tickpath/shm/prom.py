@@ -92,7 +92,8 @@ def render(handler: str, snap: Snapshot | None, alive: bool, now_ns: int) -> str
     out.family(
         "up",
         "gauge",
-        "1 when the feed handler is running and its shm is readable.",
+        "1 when the feed handler is running (pid present, heartbeat fresh) and its shm is "
+        "readable.",
         [("", lab, 1 if snap is not None and alive and snap.header.state == 1 else 0)],
     )
     if snap is None:

@@ -22,6 +22,11 @@ Consistency (what the C side provides, and what this reader does with it):
   handler runs, `tickpath.shm.book.BookView` reads a symbol twice and accepts the result only
   when both reads are identical and structurally valid (indices in range, prices strictly
   ordered); otherwise it retries, bounded.
+
+Liveness (LAYOUT.md "Liveness"): the header's ``state`` is what the handler last wrote, and a
+handler killed with SIGKILL leaves "running" behind. `liveness()` does not trust it alone:
+"dead" when the pid does not exist, "stale" when a running handler's heartbeat is older than
+`HEARTBEAT_MAX_S`, else the header's state.
 """
 
 from __future__ import annotations
@@ -39,11 +44,17 @@ from tickpath.histogram import NBUCKETS, Histogram
 from tickpath.shm import layout as L
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tickpath.shm.book import BookView
 
 SEQLOCK_TRIES = 10_000
 HIST_TRIES = 50
 _U64_MAX = (1 << 64) - 1
+#: A running handler writes heartbeat_ns at least every 50 ms; older than this = stale (the
+#: bound tickpath-strategy uses too: MD_SHM_HEARTBEAT_MAX_NS in app/src/strategy/md_shm.h).
+HEARTBEAT_MAX_S = 2.0
+_STATE_RUNNING, _STATE_STOPPED = 1, 2
 
 
 class ShmError(RuntimeError):
@@ -123,6 +134,64 @@ class RingInfo:
     @property
     def fill(self) -> float:
         return self.filled / self.cap if self.cap else 0.0
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """What the handler is, judged from the header, its pid and its heartbeat.
+
+    state: "init" / "running" / "stopped" (the header's state, trusted), "dead" (the header
+    says init or running but the pid does not exist: killed or crashed), "stale" (running, pid
+    present, heartbeat older than the bound: hung, stopped by SIGSTOP, or the pid reused), or
+    "unknown(N)" for a state this reader does not know. reason: why the header's state was
+    not trusted ("" when it was).
+    """
+
+    state: str
+    reason: str = ""
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("init", "running")
+
+
+def pid_exists(pid: int) -> bool:
+    """kill(pid, 0): ESRCH = no such process; EPERM = it exists (another user's)."""
+    if pid <= 0 or pid > 0x7FFFFFFF:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def liveness(
+    header: Header,
+    now_ns: int,
+    *,
+    exists: Callable[[int], bool] = pid_exists,
+    max_age_s: float = HEARTBEAT_MAX_S,
+) -> Liveness:
+    """The handler's liveness at `now_ns` (CLOCK_REALTIME, time.time_ns()) from its header."""
+    if header.state == _STATE_STOPPED:
+        return Liveness("stopped")
+    if not exists(header.pid):
+        return Liveness(
+            "dead",
+            f"state says {header.state_name} but pid {header.pid} does not exist: killed or "
+            "crashed",
+        )
+    hb = header.heartbeat_ns
+    if header.state == _STATE_RUNNING and hb and (now_ns - hb) / 1e9 > max_age_s:
+        return Liveness(
+            "stale",
+            f"heartbeat {(now_ns - hb) / 1e9:.1f} s old, over {max_age_s:g} s: pid {header.pid} "
+            "hung, stopped, or reused by another process",
+        )
+    return Liveness(header.state_name)
 
 
 def _cstr(raw: bytes) -> str:
@@ -366,18 +435,15 @@ class FeedShm:
 
     # ------------------------------------------------------------------ liveness
 
+    def liveness(self, now_ns: int | None = None) -> Liveness:
+        """Liveness of the handler now (module docstring): the header re-read, its pid and
+        heartbeat checked."""
+        return liveness(self.read_header(), time.time_ns() if now_ns is None else now_ns)
+
     def alive(self) -> bool:
-        """The handler's pid exists and its state is not 'stopped'."""
-        h = self.read_header()
-        if h.state == 2 or not h.pid:
-            return False
-        try:
-            os.kill(h.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        """The handler is starting or running: its pid exists, its state is not 'stopped' and
+        a running handler's heartbeat is fresh."""
+        return self.liveness().alive
 
     def heartbeat_age_s(self) -> float | None:
         hb = self.read_header().heartbeat_ns

@@ -8,10 +8,15 @@ Policy:
   `stable_after` seconds; more than `max_restarts` restarts inside `restart_window` seconds
   and the supervisor gives up and exits with the child's status, so systemd sees a failure;
 - clean exit (status 0) while not stopping: the supervisor exits 0 (nothing to restart);
-- SIGTERM/SIGINT/SIGHUP/SIGQUIT to the supervisor are forwarded to the child; on SIGTERM and
-  SIGINT the supervisor stops: it waits `stop_timeout` seconds for the child, then SIGKILLs it.
-  The exit status is 0 when the child ended because of the forwarded signal (by exiting or by
-  dying of it), else the child's status (128+N for death by signal N).
+- SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to the supervisor are forwarded to the
+  child (FORWARD_SIGNALS); on SIGTERM and SIGINT the supervisor stops: it waits `stop_timeout`
+  seconds for the child, then SIGKILLs it. The exit status is 0 when the child ended because of
+  the forwarded signal (by exiting or by dying of it), else the child's status (128+N for death
+  by signal N). The other forwarded signals do not stop the supervisor; what the C programs do
+  with them (app/src/common/signals.h, each program's README): SIGUSR2 = write the stats file
+  now and keep running, SIGHUP = ignored (no reload), SIGUSR1 = ignored (tickpath-sim: drop its
+  OUCH sessions), SIGQUIT = the default action (quit with a core dump, no stats: a crash, so
+  the supervisor restarts the child).
 
 The supervisor never polls: it blocks in waitpid(); signals interrupt it, an interval timer
 (SIGALRM) delivers the stop deadline, backoff sleeps wake early on a signal (self-pipe).
