@@ -189,7 +189,12 @@ def test_lab_plan_unpinned_by_default(tmp_path: Path) -> None:
         ("components: {pub: {}}", "components.sim: missing"),
         ("version: 2\ncomponents: {sim: {}}", "version: 2 is not supported"),
         ("[1, 2]", "expected a mapping"),
-        ("components: {sim: {cpus: [1]}", "not valid YAML"),
+        ("components: {sim: {cpus: [1]}", "YAML syntax error"),
+        # the components file is read within the config loader's limits
+        ("a: &x [1]\nb: [*x, *x]\ncomponents: {sim: {}}", "anchors and aliases are not allowed"),
+        ("components: {sim: {settings: {k: \"a\\0b\"}}}", "a NUL"),
+        # '#' would start a comment in the rendered key=value file: refused, not cut
+        ('components: {sim: {settings: {session: "TP#1"}}}', "cannot carry"),
     ],
 )
 def test_bad_lab_config_is_rejected_with_reason(

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from tickpath.config.safeyaml import Refused, read_text
+from tickpath.config.validate import parse_yaml
 from tickpath.cpulist import CpuListError, format_cpulist, parse_cpulist
 from tickpath.supervisor.components import Component, component
 
@@ -90,6 +91,12 @@ def _scalar(value: Any, where: str) -> str:
     if isinstance(value, str):
         if "\n" in value or "\r" in value:
             raise ConfigError(f"{where}: value contains a newline")
+        # the C programs' key=value reader (app/src/common/kvfile.h) refuses a NUL and, for
+        # tickpath-gw/-strategy/-sim, takes '#' as the start of a comment: refuse both here
+        # rather than have the value cut silently
+        if "\0" in value or "#" in value:
+            raise ConfigError(f"{where}: value contains {'a NUL' if chr(0) in value else chr(35)!r}"
+                              ", which the C programs' key=value files cannot carry")
         return value
     if isinstance(value, list):
         return ",".join(_scalar(v, where) for v in value)
@@ -98,15 +105,21 @@ def _scalar(value: Any, where: str) -> str:
 
 
 def read_yaml(path: Path) -> Mapping[str, Any]:
-    """Read and parse the YAML file; raise ConfigError on any problem."""
+    """Read and parse the YAML file within the config loader's limits (size, characters,
+    no anchors or aliases, depth, node count: tickpath.config.safeyaml); raise ConfigError
+    naming the line on any problem."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        text = read_text(path)
+    except Refused as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise ConfigError(f"{where}: {exc.message}") from None
+    data, _, issues = parse_yaml(text)
+    if issues:
+        first = issues[0]
+        where = f"{path}:{first.line}" if first.line else str(path)
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise ConfigError(f"{where}: {first.path + ': ' if first.path else ''}"
+                          f"{first.message}{more}")
     return _mapping(data, str(path))
 
 
