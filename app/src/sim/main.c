@@ -38,6 +38,11 @@ static const tp_kv_key KEYS[] = {
     {"mlock", "0", "1 = mlockall(MCL_CURRENT | MCL_FUTURE) after start-up"},
     {"snapshot.bind", "0.0.0.0", ""},
     {"snapshot.port", "26501", "0 = no snapshot service"},
+    {"snapshot.max_conns", "4", "snapshot connection slots, preallocated (1..64)"},
+    {"snapshot.login_timeout_ms", "2000", "close a snapshot connection without a login this long after accept"},
+    {"snapshot.send_timeout_ms", "5000", "drop a client that has not taken its whole snapshot this long after its login"},
+    {"snapshot.buffer_kb", "4096", "per-slot snapshot buffer cap (KiB); a book that does not fit is refused"},
+    {"snapshot.pass_kb", "64", "KiB written per snapshot connection per loop pass (also its SO_SNDBUF)"},
     {"ouch.bind", "0.0.0.0", ""},
     {"ouch.port", "26600", "0 = no order entry"},
     {"ouch.credentials", "", "file of 'username password' lines, mode 0600 (required)"},
@@ -81,6 +86,8 @@ static void usage(void)
           "keys: see src/sim/README.md (or --print-config)\n", stderr);
 }
 
+static snapshot_srv snap; /* lfd -1 until snapshot.port opens it */
+
 /* stats_json written whole or not at all: PATH.tmp, then rename() over PATH, so a reader (the
  * latency smoke test polling for a snapshot) never sees a half-written file. */
 static int write_stats(venue *v, const char *path, uint64_t t0, uint64_t now, int at_exit)
@@ -93,7 +100,8 @@ static int write_stats(venue *v, const char *path, uint64_t t0, uint64_t now, in
     FILE *f = fopen(tmp, "w");
     if (!f)
         return -1;
-    venue_stats_meta m = {.started_ns = t0, .written_ns = now, .at_exit = at_exit};
+    venue_stats_meta m = {.started_ns = t0, .written_ns = now, .at_exit = at_exit,
+                          .snapshot = &snap};
     int r = venue_write_stats(v, f, &m);
     if (fclose(f) != 0 || r != 0 || rename(tmp, path) != 0) {
         int e = errno;
@@ -203,6 +211,13 @@ int main(int argc, char **argv)
     if (backoff_max_ms < backoff_ms)
         DIE("ouch.login_backoff_max_ms: %u is below ouch.login_backoff_ms (%u)", backoff_max_ms,
             backoff_ms);
+    snapshot_srv_cfg snc = {
+        .max_conns = (uint32_t)U_IN(&cfg, "snapshot.max_conns", 1, SNAPSHOT_SRV_MAX_CONNS),
+        .login_timeout_ms = (uint32_t)U_IN(&cfg, "snapshot.login_timeout_ms", 1, 3600000),
+        .send_timeout_ms = (uint32_t)U_IN(&cfg, "snapshot.send_timeout_ms", 1, 3600000),
+        .buf_bytes = (size_t)U_IN(&cfg, "snapshot.buffer_kb", 1, 1048576) << 10,
+        .pass_bytes = (size_t)U_IN(&cfg, "snapshot.pass_kb", 1, 65536) << 10,
+    };
     static tp_soup_cred creds[TP_SOUP_SRV_MAX_USERS];
     int n_creds = 0;
     if (ouch_port) {
@@ -270,12 +285,16 @@ int main(int argc, char **argv)
     oc.rr_port = (uint16_t)U(&cfg, "rerequest.port", 65535);
     if (itch_out_init(&v.out, &oc, err, sizeof err) != 0)
         DIE("%s", err);
-    static snapshot_srv snap;
     snap.lfd = -1;
     uint16_t snap_port = (uint16_t)U(&cfg, "snapshot.port", 65535);
-    if (snap_port && snapshot_srv_init(&snap, tp_kv_str(&cfg, "snapshot.bind"), snap_port) != 0)
-        DIE("snapshot service %s:%u: %s", tp_kv_str(&cfg, "snapshot.bind"), snap_port,
-            strerror(errno));
+    snprintf(snc.bind_addr, sizeof snc.bind_addr, "%s", tp_kv_str(&cfg, "snapshot.bind"));
+    snc.port = snap_port;
+    /* no bigger than the largest book the engine can hold */
+    size_t snap_most = snapshot_srv_bytes_for(v.me.n_books, vc.max_orders);
+    if (snc.buf_bytes > snap_most)
+        snc.buf_bytes = snap_most;
+    if (snap_port && snapshot_srv_init(&snap, &snc) != 0)
+        DIE("snapshot service %s:%u: %s", snc.bind_addr, snap_port, strerror(errno));
     if (ouch_port) {
         tp_soup_server_cfg sc = {0};
         snprintf(sc.bind_addr, sizeof sc.bind_addr, "%s", tp_kv_str(&cfg, "ouch.bind"));
@@ -362,9 +381,9 @@ int main(int argc, char **argv)
         venue_flush(&v);
         itch_out_serve_rerequests(&v.out);
         itch_out_idle(&v.out, now, hb_ns);
-        snapshot_srv_poll(&snap, &v);
+        snapshot_srv_poll(&snap, &(snapshot_src){&v.me, v.out.session, v.out.next_seq}, now);
         if (!spin) {
-            struct pollfd pf[TP_SOUP_SRV_MAX_CONNS + 3];
+            struct pollfd pf[TP_SOUP_SRV_MAX_CONNS + 3 + SNAPSHOT_SRV_MAX_CONNS];
             int np = 0;
             if (v.soup_on) {
                 pf[np++] = (struct pollfd){.fd = v.soup.lfd, .events = POLLIN};
@@ -374,8 +393,7 @@ int main(int argc, char **argv)
             }
             if (v.out.rr_fd >= 0)
                 pf[np++] = (struct pollfd){.fd = v.out.rr_fd, .events = POLLIN};
-            if (snap.lfd >= 0)
-                pf[np++] = (struct pollfd){.fd = snap.lfd, .events = POLLIN};
+            np += snapshot_srv_pollfds(&snap, pf + np, (int)(sizeof pf / sizeof pf[0]) - np);
             /* sleep until the next flow action is due (at most 1 ms) */
             double wait_ns = r > 0 ? (1.0 - credit) / r * 1e9 : 1e6;
             if (wait_ns > 1e6)

@@ -568,6 +568,11 @@ int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
             (unsigned long long)ss->refused_full, (unsigned long long)ss->login_failures,
             (unsigned long long)ss->login_backoff_refusals,
             (unsigned long long)v->soup.backoff.replaced);
+    if (m->snapshot) {
+        fputs(" \"snapshot\": ", f);
+        snapshot_srv_write_json(m->snapshot, f);
+        fputs(",\n", f);
+    }
     fprintf(f, " \"engine\": {\"orders\": %llu, \"execs\": %llu, \"exec_shares\": %llu, "
             "\"cancels\": %llu, \"replaces\": %llu, \"rejects_full\": %llu, \"live\": %u},\n",
             (unsigned long long)v->me.st.orders, (unsigned long long)v->me.st.execs,

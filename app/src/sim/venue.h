@@ -10,6 +10,7 @@
 #include "shm/hist.h"
 #include "sim/itch_out.h"
 #include "sim/match.h"
+#include "sim/snapshot_srv.h"
 #include "sim/tokmap.h"
 #include "soup/server.h"
 
@@ -117,6 +118,7 @@ typedef struct {
     uint64_t started_ns;
     uint64_t written_ns;
     int at_exit;
+    const snapshot_srv *snapshot; /* its "snapshot" section; NULL = none */
 } venue_stats_meta;
 int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m);
 int venue_write_arrivals_csv(const venue *v, FILE *f);
