@@ -241,6 +241,7 @@ static void sync_counters(tp_engine *e)
     c->seq_jumps = e->guard.c.jump_pkts;
     c->seq_jumps_confirmed = e->guard.c.jumps;
     c->backward_packets = e->guard.c.backward_pkts;
+    c->old_stream_packets = e->guard.c.old_pkts;
     c->snapshot_failures = e->snapshot_failures;
     c->resyncs = e->resyncs;
 }
@@ -363,6 +364,10 @@ void tp_engine_packet(tp_engine *e, const uint8_t *p, size_t len, int line, uint
     int had_session = e->guard.known;
     tp_guard_verdict v = tp_guard_check(&e->guard, &pkt, k, line, furthest(e));
     if (TP_UNLIKELY(v != TP_GUARD_ACCEPT)) {
+        if (v == TP_GUARD_DROP_OLD) { /* expected after a restart: no suspicion */
+            sync_counters(e);
+            return;
+        }
         if (v == TP_GUARD_DROP_SESSION || v == TP_GUARD_DROP_JUMP) {
             set_stale(e, 1, tp_mono_ns()); /* until the stream proves itself again */
             sync_counters(e);

@@ -26,6 +26,7 @@ void tp_guard_forget(tp_guard *g)
     for (int i = 0; i < TP_GUARD_LINES; i++) {
         g->line_hi[i] = 0;
         g->back_n[i] = 0;
+        g->retired_hi[i] = 0;
     }
 }
 
@@ -59,7 +60,26 @@ tp_guard_verdict tp_guard_check(tp_guard *g, const tp_mold_pkt *pkt, tp_mold_kin
         g->known = 1;
     }
     uint64_t end = pkt_end(pkt, kind);
-    if (memcmp(pkt->session, g->session, TP_MOLD_SESSION_LEN) != 0) {
+    uint64_t ref = furthest; /* the furthest point of the stream being applied */
+    for (int i = 0; i < TP_GUARD_LINES; i++)
+        if (g->line_hi[i] > ref)
+            ref = g->line_hi[i];
+    int current = memcmp(pkt->session, g->session, TP_MOLD_SESSION_LEN) == 0;
+    if (!current && g->retired_known &&
+        memcmp(pkt->session, g->retired, TP_MOLD_SESSION_LEN) == 0) {
+        g->c.old_pkts++;
+        return TP_GUARD_DROP_OLD;
+    }
+    if (current && line < TP_GUARD_LINES && g->retired_hi[line]) {
+        /* after a reset seen on another line: this line's old backlog, or the new stream? */
+        if (ref >= g->retired_hi[line] || pkt->seq < g->retired_hi[line]) {
+            g->retired_hi[line] = 0; /* the new stream has reached it, or this is the new one */
+        } else {
+            g->c.old_pkts++;
+            return TP_GUARD_DROP_OLD;
+        }
+    }
+    if (!current) {
         if (g->cand_n && memcmp(pkt->session, g->cand, TP_MOLD_SESSION_LEN) == 0) {
             g->cand_n++;
         } else {
@@ -70,6 +90,8 @@ tp_guard_verdict tp_guard_check(tp_guard *g, const tp_mold_pkt *pkt, tp_mold_kin
             g->c.foreign_pkts++;
             return TP_GUARD_DROP_SESSION;
         }
+        memcpy(g->retired, g->session, TP_MOLD_SESSION_LEN);
+        g->retired_known = 1;
         memcpy(g->session, g->cand, TP_MOLD_SESSION_LEN);
         tp_guard_forget(g);
         advance(g, line, end);
@@ -86,16 +108,17 @@ tp_guard_verdict tp_guard_check(tp_guard *g, const tp_mold_pkt *pkt, tp_mold_kin
         g->c.backward_pkts++;
         if (++g->back_n[line] < TP_GUARD_CONFIRM)
             return TP_GUARD_ACCEPT;
+        uint64_t old_hi[TP_GUARD_LINES];
+        for (int i = 0; i < TP_GUARD_LINES; i++)
+            old_hi[i] = i == line ? 0 : g->line_hi[i];
         tp_guard_forget(g);
+        for (int i = 0; i < TP_GUARD_LINES; i++)
+            g->retired_hi[i] = old_hi[i];
         advance(g, line, end);
         g->c.resets++;
         return TP_GUARD_RESET;
     }
 
-    uint64_t ref = furthest;
-    for (int i = 0; i < TP_GUARD_LINES; i++)
-        if (g->line_hi[i] > ref)
-            ref = g->line_hi[i];
     if (ref && pkt->seq > ref && pkt->seq - ref > g->jump_limit) {
         int same_run = g->jump_n && pkt->seq >= g->jump_first &&
                        pkt->seq - g->jump_first <= g->jump_limit;
@@ -129,6 +152,7 @@ const char *tp_guard_verdict_name(tp_guard_verdict v)
     case TP_GUARD_NEW_SESSION: return "new_session";
     case TP_GUARD_RESET: return "reset";
     case TP_GUARD_JUMP: return "jump";
+    case TP_GUARD_DROP_OLD: return "drop_old";
     }
     return "?";
 }

@@ -16,6 +16,13 @@
  *   - a sequence more than `jump_limit` past the furthest known one is dropped; only
  *     TP_GUARD_CONFIRM such packets in a row, each within `jump_limit` of the first, make it
  *     the new furthest point.
+ * Each line is read from its own socket or queue, so when the stream restarts, another line
+ * may still hold packets of the old stream that were sent before the restart and are read
+ * after it was confirmed. They must not look like a restart back or a jump:
+ *   - the session left behind is retired: its packets are dropped (old_pkts), never a candidate;
+ *   - after a reset confirmed on one line, every other line's old furthest point is kept: its
+ *     packets at or past it are the old stream's backlog and dropped, until the line delivers
+ *     one below it (the new stream) or the new stream itself gets that far.
  * While a suspicion is open the caller should treat its books as stale; any plain packet of
  * the current stream clears it. One bogus packet therefore costs one packet of staleness,
  * never a frozen or corrupted book. Nothing here allocates, blocks or reads the clock. */
@@ -36,6 +43,7 @@ typedef enum {
     TP_GUARD_NEW_SESSION,     /* confirmed: the stream is a new session; reset, then apply */
     TP_GUARD_RESET,           /* confirmed: same session, sequence restarted; reset, then apply */
     TP_GUARD_JUMP,            /* confirmed: the stream really is that far ahead; apply */
+    TP_GUARD_DROP_OLD,        /* the old stream's backlog on a line after a restart: drop */
 } tp_guard_verdict;
 
 typedef struct {
@@ -45,6 +53,7 @@ typedef struct {
     uint64_t session_changes;
     uint64_t resets;
     uint64_t jumps;         /* confirmed jumps */
+    uint64_t old_pkts;      /* the old stream's packets read after its restart was confirmed */
 } tp_guard_counters;
 
 typedef struct {
@@ -57,6 +66,10 @@ typedef struct {
     uint32_t back_n[TP_GUARD_LINES];   /* per line: backward packets in a row */
     uint64_t jump_first;               /* first packet of the jump being confirmed */
     uint32_t jump_n;
+    uint8_t retired[TP_MOLD_SESSION_LEN]; /* the session a NEW_SESSION left behind */
+    int retired_known;
+    uint64_t retired_hi[TP_GUARD_LINES];  /* per line, after a RESET on another line: the old
+                                             stream's furthest point on it (0 = none) */
     tp_guard_counters c;
 } tp_guard;
 

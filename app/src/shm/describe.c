@@ -56,6 +56,7 @@ const tp_counter_desc tp_counter_descs[] = {
     {"backward_packets", offsetof(tp_shm_counters, backward_packets)},
     {"resyncs", offsetof(tp_shm_counters, resyncs)},
     {"snapshot_failures", offsetof(tp_shm_counters, snapshot_failures)},
+    {"old_stream_packets", offsetof(tp_shm_counters, old_stream_packets)},
 };
 const size_t tp_counter_ndescs = sizeof tp_counter_descs / sizeof tp_counter_descs[0];
 

@@ -100,7 +100,8 @@ typedef struct {
     uint64_t resyncs;           /* mid-session snapshots (a gap outlived snapshot.gap_ms,
                                    or a confirmed jump) */
     uint64_t snapshot_failures; /* snapshots that failed (retried after a backoff) */
-    uint64_t reserved[9];
+    uint64_t old_stream_packets; /* the old stream's packets read after its restart (dropped) */
+    uint64_t reserved[8];
 } tp_shm_counters;
 
 /* Event ring: single writer, any number of readers, overwrite on wrap (cap is a power of

@@ -93,6 +93,10 @@ int md_rx_poll(md_rx *m, int budget)
                 m->st.wrong_session++;
                 continue;
             }
+            if (v == TP_GUARD_DROP_OLD) {
+                m->st.wrong_session++;
+                continue;
+            }
             if (v == TP_GUARD_DROP_JUMP) {
                 m->st.seq_jumps++;
                 continue;

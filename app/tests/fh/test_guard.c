@@ -8,7 +8,7 @@
 #include "mold/seq.h"
 #include "test_util.h"
 
-static uint8_t buf[256];
+static uint8_t buf[4096]; /* up to 1300 one-byte messages */
 
 /* A packet of session `sess`: count messages from seq (count 0 = heartbeat, 0xFFFF = end). */
 static tp_mold_pkt mk(const char *sess, uint64_t seq, uint16_t count, tp_mold_kind *kind)
@@ -92,7 +92,7 @@ int main(void)
     CHECK_EQ(g.c.session_changes, 1);
     CHECK_EQ(feed(&g, "S2", 1, 3, TP_LINE_B, 4), TP_GUARD_ACCEPT);
     /* ...and a late packet of the old session is dropped, the new one stays */
-    CHECK_EQ(feed(&g, "S1", 9, 1, TP_LINE_B, 4), TP_GUARD_DROP_SESSION);
+    CHECK_EQ(feed(&g, "S1", 9, 1, TP_LINE_B, 4), TP_GUARD_DROP_OLD);
     CHECK_EQ(feed(&g, "S2", 4, 1, TP_LINE_A, 4), TP_GUARD_ACCEPT);
     CHECK(memcmp(g.session, "S2        ", 10) == 0);
 
@@ -118,6 +118,51 @@ int main(void)
     for (uint64_t i = 0; i < 6; i++)
         CHECK_EQ(feed(&g, "S2", (i + 2) << 40, 1, TP_LINE_A, 100006), TP_GUARD_DROP_JUMP);
     CHECK_EQ(g.c.jumps, 1);
+
+    /* lines are read from separate sockets: after a new session is confirmed on line A,
+     * line B may still hold the old session's packets. They are the retired session's:
+     * dropped, never a switch back. */
+    tp_guard_init(&g, want, 1000);
+    CHECK_EQ(feed(&g, "S1", 1, 10, TP_LINE_A, 0), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 1, 5, TP_LINE_B, 11), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S2", 1, 1, TP_LINE_A, 11), TP_GUARD_DROP_SESSION);
+    CHECK_EQ(feed(&g, "S2", 2, 1, TP_LINE_A, 11), TP_GUARD_DROP_SESSION);
+    CHECK_EQ(feed(&g, "S2", 3, 1, TP_LINE_A, 11), TP_GUARD_NEW_SESSION);
+    for (uint64_t q = 6; q < 11; q++)
+        CHECK_EQ(feed(&g, "S1", q, 1, TP_LINE_B, 4), TP_GUARD_DROP_OLD);
+    CHECK_EQ(g.c.old_pkts, 5);
+    CHECK_EQ(g.c.session_changes, 1);
+    CHECK(!tp_guard_suspect(&g));
+    CHECK_EQ(feed(&g, "S2", 1, 3, TP_LINE_B, 4), TP_GUARD_ACCEPT);
+    CHECK(memcmp(g.session, "S2        ", 10) == 0);
+
+    /* the same after a reset: line B's backlog of the old stream (past its old furthest
+     * point) is dropped, not taken for a jump; B's first packet of the new stream is
+     * below that point and accepted; from then on B is an ordinary line again */
+    tp_guard_init(&g, want, 100);
+    CHECK_EQ(feed(&g, "S1", 1, 500, TP_LINE_A, 0), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 1, 400, TP_LINE_B, 501), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 1, 1, TP_LINE_A, 501), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 2, 1, TP_LINE_A, 501), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 3, 1, TP_LINE_A, 501), TP_GUARD_RESET);
+    CHECK_EQ(feed(&g, "S1", 401, 50, TP_LINE_B, 4), TP_GUARD_DROP_OLD);
+    CHECK_EQ(feed(&g, "S1", 451, 50, TP_LINE_B, 4), TP_GUARD_DROP_OLD);
+    CHECK_EQ(feed(&g, "S1", 501, 0, TP_LINE_B, 4), TP_GUARD_DROP_OLD); /* heartbeat */
+    CHECK_EQ(g.c.jump_pkts + g.c.jumps, 0);
+    CHECK_EQ(feed(&g, "S1", 1, 3, TP_LINE_B, 4), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 4, 3, TP_LINE_B, 4), TP_GUARD_ACCEPT);
+    CHECK_EQ(g.c.resets, 1);
+    CHECK(!tp_guard_suspect(&g));
+    /* a line whose new stream was lost until the new stream passed the old point: taken */
+    tp_guard_init(&g, want, 1000);
+    CHECK_EQ(feed(&g, "S1", 1, 50, TP_LINE_A, 0), TP_GUARD_ACCEPT);
+    CHECK_EQ(feed(&g, "S1", 1, 40, TP_LINE_B, 51), TP_GUARD_ACCEPT);
+    for (uint64_t q = 1; q <= 3; q++)
+        feed(&g, "S1", q, 1, TP_LINE_A, 51);
+    CHECK_EQ(g.c.resets, 1);
+    CHECK_EQ(feed(&g, "S1", 4, 60, TP_LINE_A, 4), TP_GUARD_ACCEPT); /* new stream at 64 */
+    CHECK_EQ(feed(&g, "S1", 50, 5, TP_LINE_B, 64), TP_GUARD_ACCEPT);
+    CHECK_EQ(g.c.old_pkts, 0);
 
     /* no configured session: the first one seen is taken */
     tp_guard_init(&g, NULL, 1000);

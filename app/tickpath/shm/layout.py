@@ -127,6 +127,7 @@ COUNTERS |= {
             "backward_packets",
             "resyncs",
             "snapshot_failures",
+            "old_stream_packets",
         )
     )
 }

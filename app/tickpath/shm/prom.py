@@ -54,6 +54,7 @@ COUNTER_HELP: dict[str, str] = {
     "backward_packets": "Packets behind their own line's furthest sequence.",
     "resyncs": "Mid-session snapshot resynchronisations started.",
     "snapshot_failures": "Snapshots that failed (retried after a backoff).",
+    "old_stream_packets": "Packets of a restarted stream read after the restart (dropped).",
 }
 
 
