@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from tickpath.config.safeyaml import Refused, read_text
 from tickpath.config.validate import parse_yaml
 from tickpath.cpulist import CpuListError, format_cpulist, parse_cpulist
