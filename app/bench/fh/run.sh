@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Feed-handler benchmarks (issue 4): wire-to-app latency per transport over a veth pair in
+# Feed-handler benchmarks: wire-to-app latency per transport over a veth pair in
 # network namespaces created here (tpfhb-<pid>-{x,t}, removed on exit), the sustained-rate
 # run, and the SPSC ring hop. Prints tables; asserts nothing (numbers on a 2-vCPU VM shared
 # with builds are noisy: report what is measured).
