@@ -46,9 +46,10 @@ COMPONENTS: dict[str, Component] = {
             "strategy with its order gateway (risk checks, OUCH over SoupBinTCP)",
         ),
         Component("sim", "tickpath-sim", "sim.conf", "exchange simulator (lab)"),
-        Component("pub", "tickpath-pub", "pub.conf", "market-data publisher (lab)"),
     )
 }
+# tickpath-pub (the tests' and benchmarks' BinaryFILE publisher) is not a component: it takes
+# command-line flags, not a key=value --config file, so `tickpath run` could never start it.
 
 
 class UnknownComponentError(ValueError):
