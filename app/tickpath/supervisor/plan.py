@@ -5,7 +5,7 @@ rendered by `tickpath.config` (schema and key=value reference: app/tickpath/conf
 the plan's key=value file is exactly what `tickpath config render` writes, and its cores are the
 component's stages (fh: rx, book, publish; gw: gateway; strategy: strategy).
 
-The lab components (sim, pub) are not part of that schema; their file holds a small
+The lab component (sim) is not part of that schema; its file holds a small
 `components:` section, validated here with the same discipline (a bad config raises ConfigError
 naming the key and changes nothing):
 
