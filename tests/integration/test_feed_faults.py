@@ -14,7 +14,6 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from fh_helpers import (
     fh_config,
     finish,
     gen_day,
-    new_net,
     pub_argv,
     replay_json,
     rr_keys,
@@ -54,15 +52,6 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, byte
         out[name] = (path, replay_json(path, d / f"{name}.json"))
     assert out["first"][1] != out["second"][1]
     return out
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 def start_fh(net: FeedNet, tmp: Path, name: str, **extra: Any) -> subprocess.Popen[str]:

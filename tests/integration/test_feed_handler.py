@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from fh_helpers import (
     fh_config,
     finish,
     gen_day,
-    new_net,
     pub_argv,
     replay_json,
     rr_keys,
@@ -51,15 +49,6 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     d = tmp_path_factory.mktemp("fhday")
     path = gen_day(d / "day.bin", DAY_MSGS)
     return path, replay_json(path, d / "replay.json")
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 def dpdk_built() -> bool:

@@ -29,7 +29,6 @@ from fh_helpers import (
     fh_config,
     finish,
     gen_day,
-    new_net,
     pub_argv,
     rr_keys,
     shm_counters,
@@ -95,15 +94,6 @@ def parse_prom(text: str) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return gen_day(tmp_path_factory.mktemp("lsday") / "day.bin", DAY_MSGS)
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 def assert_sorted_book(doc: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from fh_helpers import (
     fh_config,
     gen_day,
     layout,
-    new_net,
     pub_argv,
     wait_running,
 )
@@ -79,15 +77,6 @@ def logged_once(text: str) -> None:
 # --- tickpath-fh and tickpath-pub (network namespaces) ------------------------------------
 
 needs_netns = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 def heartbeat_ns(name: str) -> int:

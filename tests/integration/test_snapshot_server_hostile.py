@@ -14,7 +14,6 @@ with `tickpath-replay` of everything the simulator published.
 from __future__ import annotations
 
 import json
-import os
 import select
 import socket
 import struct
@@ -35,7 +34,6 @@ from fh_helpers import (
     cleanup_shm,
     fh_config,
     finish,
-    new_net,
     replay_json,
     rr_keys,
     shm_counters,
@@ -300,17 +298,6 @@ except ConnectionResetError:
 except TimeoutError:
     print("open", flush=True)
 """
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    if os.geteuid() != 0:
-        pytest.skip("network namespaces need root")
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 @pytest.mark.netns

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,6 @@ from fh_helpers import (
     fh_config,
     finish,
     gen_day,
-    new_net,
     pub_argv,
     rr_keys,
     stats,
@@ -50,15 +48,6 @@ DAY_MSGS = 60_000
 EVERY = 10
 SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8",
          "ouch.store_mb=4")
-
-
-@pytest.fixture
-def net() -> Iterator[FeedNet]:
-    n = new_net()
-    try:
-        yield n
-    finally:
-        n.down()
 
 
 @pytest.fixture
