@@ -649,22 +649,27 @@ def test_real_simulator_survives_every_forwarded_signal(tmp_path: Path) -> None:
         "sim", "--config", str(config(tmp_path, SIM_LOOPBACK)), "--run-dir",
         str(tmp_path / "run"), "--stats-json", str(stats),
     )
-    children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    deadline = time.monotonic() + 10
-    while not children_file.read_text().split():
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()[1]
-        time.sleep(0.05)
-    child = int(children_file.read_text().split()[0])
-    time.sleep(1)  # the simulator's start-up (its loop acts on the flags)
-    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
-        proc.send_signal(sig)
-        time.sleep(0.3)
-    snapshot = json.loads(wait_for(stats))
-    assert snapshot["at_exit"] is False
-    assert proc.poll() is None and alive(child)
-    assert children_file.read_text().split() == [str(child)]  # not restarted
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
+    try:
+        children_file = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        deadline = time.monotonic() + 10
+        while not children_file.read_text().split():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.05)
+        child = int(children_file.read_text().split()[0])
+        time.sleep(1)  # the simulator's start-up (its loop acts on the flags)
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+            proc.send_signal(sig)
+            time.sleep(0.3)
+        snapshot = json.loads(wait_for(stats))
+        assert snapshot["at_exit"] is False
+        assert proc.poll() is None and alive(child)
+        assert children_file.read_text().split() == [str(child)]  # not restarted
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # a failed assertion must not leave the supervisor running
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
     assert proc.returncode == 0, err
     assert "restarting" not in err and "failed" not in err, err
     assert json.loads(stats.read_text())["at_exit"] is True
