@@ -635,10 +635,17 @@ def test_check_shows_lab_credentials_and_their_state(tmp_path: Path) -> None:
 
 
 def test_rendered_conf_is_0640_whatever_the_umask(tmp_path: Path) -> None:
+    """Exactly 0640, also when a temporary file of an earlier run (killed mid-write, same pid)
+    is still there with another mode: open(O_CREAT) alone would keep that mode."""
     data = yaml.safe_load(textwrap.dedent(GOOD))
+    run = tmp_path / "run"
+    run.mkdir()
+    leftover = run / f".sim.conf.{os.getpid()}.tmp"
+    leftover.write_text("half")
+    leftover.chmod(0o666)
     old = os.umask(0)
     try:
-        conf = write_conf(plan_from_mapping(data, "sim"), tmp_path / "run")
+        conf = write_conf(plan_from_mapping(data, "sim"), run)
     finally:
         os.umask(old)
     assert conf.stat().st_mode & 0o777 == 0o640
