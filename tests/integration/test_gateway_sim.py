@@ -113,15 +113,55 @@ def test_login_with_the_password_in_an_environment_variable(
     assert quiet_sim.stop()["soup"]["logins"] == 1
 
 
+def test_login_with_the_password_as_a_systemd_credential(
+    tmp_path: Path, quiet_sim: Sim, creds: dict[str, Any]
+) -> None:
+    """ouch.password.credential names a systemd credential: the gateway reads
+    $CREDENTIALS_DIRECTORY/NAME (as systemd lays it out for LoadCredential=: a 0700 directory,
+    a 0400 file); only the directory's path is in the environment, never the password."""
+    login = creds["t1"]
+    pw = login.password_file.read_text().strip()
+    cred_dir = tmp_path / "credentials"
+    cred_dir.mkdir(mode=0o700)
+    (cred_dir / "ouch-password").write_text(pw + "\n")
+    (cred_dir / "ouch-password").chmod(0o400)
+    env = {k: v for k, v in os.environ.items() if "PASSWORD" not in k}
+    env["CREDENTIALS_DIRECTORY"] = str(cred_dir)
+    proc = subprocess.Popen(
+        [binary("tickpath-gw"), "--set", f"ouch.port={quiet_sim.ouch_port}",
+         "--set", f"ouch.user={login.user}", "--set", "ouch.password.credential=ouch-password",
+         "--set", f"token_file={tmp_path / 'cred.tokens'}",
+         "--set", f"control_file={tmp_path / 'cred.ctl'}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["ev"] == "session" and first["state"] == "up", first
+        assert pw.encode() not in Path(f"/proc/{proc.pid}/environ").read_bytes()
+        assert pw.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert quiet_sim.stop()["soup"]["logins"] == 1
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
         (("ouch.password.env=TP_UNSET_VAR_X",), "environment variable TP_UNSET_VAR_X is not set"),
+        (("ouch.password.credential=ouch-password",), "$CREDENTIALS_DIRECTORY is not set"),
+        (("ouch.password.credential=a/b",), "not a credential name"),
         ((), "give exactly one"),
         (("ouch.password.file=relative.pw",), "not an absolute path"),
         (("ouch.user=TOOLONG1", "ouch.password.env=X"), "ouch.user"),
     ],
-    ids=["env-unset", "no-source", "relative-file", "long-user"],
+    ids=["env-unset", "credential-outside-systemd", "credential-name", "no-source",
+         "relative-file", "long-user"],
 )
 def test_bad_credentials_settings_are_refused_before_connecting(
     settings: tuple[str, ...], message: str
@@ -129,7 +169,8 @@ def test_bad_credentials_settings_are_refused_before_connecting(
     argv = [binary("tickpath-gw"), "--set", "ouch.port=1", "--set", "ouch.user=TRADR1"]
     for s in settings:
         argv += ["--set", s]
-    env = {k: v for k, v in os.environ.items() if k != "TP_UNSET_VAR_X"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TP_UNSET_VAR_X", "CREDENTIALS_DIRECTORY")}
     r = subprocess.run(argv, input="", capture_output=True, text=True, timeout=10, env=env,
                        check=False)
     assert r.returncode == 2

@@ -128,6 +128,9 @@ GW_VARIANTS = [
      "password=env:TICKPATH_OUCH_PASSWORD", "source=shm"),
     ("password file", with_gateway(password={"file": "/etc/tickpath/ouch.password"}),
      "password=file:/etc/tickpath/ouch.password", "mode=ping"),
+    ("password credential (systemd LoadCredential)",
+     with_gateway(password={"credential": "ouch-password"}),
+     "password=credential:ouch-password", "mode=ping"),
     ("pipeline cores (two threads)", variant(transport={"kind": "kernel"}, cpus=PIPELINE_CPUS),
      "ouch=198.18.1.1:26600", "threads=1"),
     ("udp source", {**lab_config(), "strategy": {**lab_config()["strategy"], "source": "udp"}},
@@ -188,11 +191,17 @@ def test_strategy_reads_the_rendered_strategy_and_risk_values(tmp_path: Path) ->
          "ouch.password.env=TICKPATH_OUCH_PASSWORD\nouch.password.file=/x", "give exactly one"),
         ("strategy", "ouch.password.env=TICKPATH_OUCH_PASSWORD", "ouch.password.env=1BAD",
          "not an environment variable name"),
+        ("gw", "ouch.password.env=TICKPATH_OUCH_PASSWORD",
+         "ouch.password.env=TICKPATH_OUCH_PASSWORD\nouch.password.credential=ouch-password",
+         "give exactly one"),
+        ("gw", "ouch.password.env=TICKPATH_OUCH_PASSWORD", "ouch.password.credential=../pw",
+         "not a credential name"),
     ],
     ids=["gw-other-program", "strategy-other-program", "gw-format", "strategy-format",
          "gw-bad-number", "gw-unknown-key", "strategy-mode",
          "strategy-slot-size", "strategy-ring-size", "strategy-symbol-not-tradable",
-         "strategy-two-password-sources", "strategy-bad-env-name"],
+         "strategy-two-password-sources", "strategy-bad-env-name",
+         "gw-credential-and-env", "gw-bad-credential-name"],
 )
 def test_gw_and_strategy_reject_an_edited_rendered_config(
     program: str, rendered_line: str, edited: str, message: str, tmp_path: Path

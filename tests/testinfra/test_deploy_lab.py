@@ -2,8 +2,10 @@
 
 Checks the live state of both lab hosts (fixtures from conftest.py: skipped when the lab is down):
 the version layout, the service account, the configs (valid for the version deployed), the units
-(rendered from the profile: trader1's data path on CPU 1, capabilities per component) and that
-exactly the units whose C program the version carries are running.
+(rendered from the profile: trader1's data path on CPU 1, capabilities per component), that
+exactly the units whose C program the version carries are running, and where the OUCH password
+is: root-only credential files, loaded by tickpath-strategy (trader1) and tickpath-sim (exch1)
+alone, in no process's environment.
 """
 
 from __future__ import annotations
@@ -171,3 +173,86 @@ def test_lab_strategy_trades_against_exch1(trader1: Any) -> None:
     assert by_state["pending_new"] == by_state["open"] == by_state["partial"] == 0, orders
     assert by_state["canceled"] + by_state["filled"] == orders["table"] >= orders["sent"], orders
     assert gateway["stages_ns"]["send_to_ack"]["count"] >= 1
+
+
+# --- secrets: the OUCH password reaches only the unit that logs in ---------------------------
+CREDENTIALS = "/etc/tickpath/credentials"
+#: host -> (the unit loading a credential, its credential): tickpath-strategy's gateway thread
+#: logs in; tickpath-sim checks logins against its user table.
+LOADERS = {"trader1": ("strategy", "ouch-password"), "exch1": ("sim", "ouch-credentials")}
+
+
+def lab_password(exch1: Any) -> str:
+    """The lab's OUCH password, from the simulator's user table ("TPLAB <password>")."""
+    f = exch1.file(f"{CREDENTIALS}/ouch-credentials")
+    if not f.exists:
+        pytest.skip("no credentials on exch1 (playbooks/deploy.yml)")
+    password = str(f.content_string.split()[1])
+    assert len(password) >= 6
+    return password
+
+
+def unit_processes(host: Any) -> list[tuple[int, str]]:
+    """(pid, component) of every process of a tickpath-* unit on the host."""
+    out = host.run(
+        "for p in /proc/[0-9]*; do "
+        "u=$(grep -o 'tickpath-[a-z]*\\.service' $p/cgroup 2>/dev/null | head -n1); "
+        '[ -n "$u" ] && echo "${p#/proc/} $u"; done; true'
+    ).stdout
+    return [(int(pid), unit.removeprefix("tickpath-").removesuffix(".service"))
+            for pid, unit in (line.split() for line in out.splitlines())]
+
+
+@pytest.mark.parametrize("name", ["exch1", "trader1"])
+def test_secret_files_are_root_only(request: pytest.FixtureRequest, name: str, exch1: Any) -> None:
+    host = request.getfixturevalue(name)
+    manifest(host)
+    password = lab_password(exch1)
+    directory = host.file(CREDENTIALS)
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o700)
+    _, credential = LOADERS[name]
+    secret = host.file(f"{CREDENTIALS}/{credential}")
+    assert (secret.user, secret.group, secret.mode) == ("root", "root", 0o600)
+    assert password in secret.content_string
+    units = host.run("ls /etc/systemd/system/tickpath-*.service").stdout.split()
+    for path in [*units, "/etc/tickpath/tickpath.env", "/etc/tickpath/tickpath.yaml"]:
+        assert password not in host.file(path).content_string, path
+
+
+@pytest.mark.parametrize("name", ["exch1", "trader1"])
+def test_only_the_unit_that_logs_in_loads_the_password(
+    request: pytest.FixtureRequest, name: str, exch1: Any
+) -> None:
+    """Unit files: LoadCredential= in the loading unit alone, the credentials path in no other.
+    Processes: the password in no /proc/PID/environ on the host, $CREDENTIALS_DIRECTORY only in
+    the loading unit's processes, whose private copy exists while it runs."""
+    host = request.getfixturevalue(name)
+    manifest(host)
+    password = lab_password(exch1)
+    loader, credential = LOADERS[name]
+    for path in host.run("ls /etc/systemd/system/tickpath-*.service").stdout.split():
+        text = host.file(path).content_string
+        component = path.rsplit("tickpath-", 1)[1].removesuffix(".service")
+        if component == loader:
+            assert f"LoadCredential={credential}:{CREDENTIALS}/{credential}\n" in text
+        else:
+            assert "LoadCredential" not in text and CREDENTIALS not in text, path
+    found = host.run(f"grep -lsa -- '{password}' /proc/[0-9]*/environ; true").stdout.split()
+    assert found == [], found
+    procs = unit_processes(host)
+    for pid, component in procs:
+        env = host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
+        assert "OUCH_PASSWORD" not in env, (pid, component)
+        assert ("CREDENTIALS_DIRECTORY=" in env) == (component == loader), (pid, component)
+    if starts_service(name, loader) and any(c == loader for _, c in procs):
+        copy = host.file(f"/run/credentials/tickpath-{loader}.service/{credential}")
+        assert copy.exists and copy.user == "tickpath" and copy.mode == 0o400
+
+
+def test_feed_handler_segment_is_0640(trader1: Any) -> None:
+    manifest(trader1)
+    if not starts_service("trader1", "fh"):
+        pytest.skip("the lab inventory leaves tickpath-fh stopped")
+    cfg = yaml.safe_load(trader1.file("/etc/tickpath/tickpath.yaml").content_string)
+    seg = trader1.file(f"/dev/shm/tickpath-{cfg['shm']['name']}")
+    assert (seg.user, seg.group, seg.mode) == ("tickpath", "tickpath", 0o640)

@@ -407,6 +407,18 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "gateway.password.file",
         "must not contain '#'",
     ),
+    (
+        "password-two-sources",
+        {"gateway.password": {"credential": "ouch-password", "file": "/etc/tickpath/pw"}},
+        "gateway.password",
+        "exactly one of env, file or credential",
+    ),
+    (
+        "password-credential-name",
+        {"gateway.password": {"credential": "../ouch-password"}},
+        "gateway.password.credential",
+        "not a credential name",
+    ),
     ("username-long", {"gateway.username": "TOOLONG"}, "gateway.username", "1-6 ASCII"),
     (
         "gw-host",
@@ -598,7 +610,8 @@ def test_inline_password_is_rejected_and_never_echoed() -> None:
     assert found == [
         (
             "gateway.password",
-            "inline passwords are not accepted; use {env: VAR} or {file: /path}",
+            "inline passwords are not accepted; use {env: VAR}, {file: /path} or "
+            "{credential: NAME}",
         )
     ]
     assert all(secret not in m for _, m in found)
@@ -646,6 +659,18 @@ def _kv(text: str) -> dict[str, str]:
         line.split("=", 1) for line in text.splitlines() if line and line[0] != "#"
     ]
     return {k: v for k, v in pairs}
+
+
+def test_render_password_credential() -> None:
+    """{credential: NAME}: the gateway's keys name the systemd credential, nothing else."""
+    cfg, issues = validate_text(
+        yaml.safe_dump(mutate({"gateway.password": {"credential": "ouch-password"}})), HOST
+    )
+    assert cfg is not None, issues
+    for name in ("gw.conf", "strategy.conf"):
+        keys = _kv(render(cfg)[name])
+        assert keys["ouch.password.credential"] == "ouch-password"
+        assert "ouch.password.file" not in keys and "ouch.password.env" not in keys
 
 
 def test_render_wire_stamp() -> None:

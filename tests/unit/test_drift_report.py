@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -265,6 +266,23 @@ def test_cli_writes_reports_and_gates(
     assert cli.main([*argv, "--now", "T2", "--fail-severity", "none"]) == cli.EXIT_OK
     again = json.loads((out / "records.json").read_text())
     assert [r["since"] for r in again["records"] if r["status"] == "drift"] == ["T1"]
+
+
+def test_cli_outputs_have_explicit_modes_whatever_the_umask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = write_results(tmp_path, {"h1": {"expected": EXPECTED, "actual": ACTUAL}})
+    out = tmp_path / "r1"
+    old = os.umask(0)
+    try:
+        assert cli.main([str(results), "--out", str(out), "--latest",
+                         str(tmp_path / "latest.json"), "--now", "T1"]) == cli.EXIT_OK
+    finally:
+        os.umask(old)
+    capsys.readouterr()
+    files = [out / "records.json", out / "junit.xml", out / "index.html", tmp_path / "latest.json"]
+    assert {f.name: f.stat().st_mode & 0o777 for f in files} == {f.name: 0o644 for f in files}
+    assert out.stat().st_mode & 0o777 == 0o755
 
 
 def test_cli_rejects_bad_input_and_writes_nothing(tmp_path: Path) -> None:

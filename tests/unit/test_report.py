@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from pathlib import Path
@@ -148,6 +149,20 @@ def test_write_report_files(tmp_path: Path) -> None:
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert html.count("data:image/png;base64,") == 6
     assert 'src="cdf' not in html  # self-contained: nothing referenced by file name
+
+
+def test_report_files_have_explicit_modes_whatever_the_umask(tmp_path: Path) -> None:
+    data = collect([_write(tmp_path, results())], progress=False)
+    out = tmp_path / "out"
+    old = os.umask(0)
+    try:
+        written = write_report(build_report(data, title="modes"), data, out, progress=False)
+    finally:
+        os.umask(old)
+    assert len(written) == 8
+    assert {p.name: p.stat().st_mode & 0o777 for p in written} == {p.name: 0o644 for p in written}
+    assert out.stat().st_mode & 0o777 == 0o755
+    assert not list(out.glob(".*"))  # no temporary file left
 
 
 def test_merge_across_files(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from tickpath import binaries
 from tickpath.supervisor import (
     ConfigError,
@@ -25,6 +26,7 @@ from tickpath.supervisor import (
     Supervisor,
     UnknownComponentError,
     load_plan,
+    password_problem,
     status_of,
     write_conf,
 )
@@ -522,6 +524,131 @@ def test_password_file_must_exist_and_be_private(tmp_path: Path) -> None:
     conf = (tmp_path / "run" / "strategy.conf").read_text()
     assert f"ouch.password.file={secret}" in conf.splitlines()
     assert "s3cretpw" not in conf
+
+
+def systemd_credential(directory: Path, name: str, content: str) -> Path:
+    """A credential as systemd hands it to a unit: $CREDENTIALS_DIRECTORY/NAME, mode 0400."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / name
+    path.write_text(content)
+    path.chmod(0o400)
+    return directory
+
+
+def test_password_as_a_systemd_credential(tmp_path: Path) -> None:
+    """gateway.password: {credential: NAME}: the rendered file names the credential, the C
+    program reads $CREDENTIALS_DIRECTORY/NAME; without that directory (not started by a unit
+    with LoadCredential=) `tickpath run` refuses with one clear error."""
+    path = trading(
+        tmp_path, (f"password:\n    env: {PASSWORD_ENV}", "password:\n    credential: ouch-pw")
+    )
+    child = script(tmp_path, "c", "import os, sys; sys.exit(0)\n")
+
+    def run(env: dict[str, str]) -> tuple[int, str]:
+        proc = tickpath_run(
+            "strategy", "--config", str(path), "--run-dir", str(tmp_path / "run"),
+            "--program", str(child), "--max-restarts", "0", env=env,
+        )
+        _, err = proc.communicate(timeout=20)
+        return proc.returncode, err
+
+    code, err = run({})
+    assert code == 2
+    assert "gateway.password.credential: credential ouch-pw: $CREDENTIALS_DIRECTORY is not set" in err
+    creds = tmp_path / "creds"
+    code, err = run({"CREDENTIALS_DIRECTORY": str(creds)})
+    assert code == 2 and f"{creds}/ouch-pw: No such file" in err
+    systemd_credential(creds, "ouch-pw", "s3cretpw\n")
+    code, err = run({"CREDENTIALS_DIRECTORY": str(creds)})
+    assert code == 0, err
+    conf = (tmp_path / "run" / "strategy.conf").read_text()
+    assert "ouch.password.credential=ouch-pw" in conf.splitlines()
+    assert "s3cretpw" not in conf and str(creds) not in conf
+
+
+LAB_CREDENTIALS = """\
+    version: 1
+    components:
+      sim:
+        settings:
+          line_a.addr: 239.100.1.1
+        credentials:
+          ouch.credentials: ouch-credentials
+    """
+
+
+def test_lab_credentials_become_paths_under_the_credentials_directory(tmp_path: Path) -> None:
+    data = yaml.safe_load(textwrap.dedent(LAB_CREDENTIALS))
+    plan = plan_from_mapping(data, "sim", credentials_dir="/run/credentials/tickpath-sim.service")
+    lines = plan.conf_text.splitlines()
+    assert "ouch.credentials=/run/credentials/tickpath-sim.service/ouch-credentials" in lines
+    assert plan.credentials == (("ouch.credentials", "ouch-credentials"),)
+    # not known (not under systemd): left out, and password_problem says why
+    plan = plan_from_mapping(data, "sim")
+    assert not any(line.startswith("ouch.credentials=") for line in plan.conf_text.splitlines())
+    problem = password_problem(plan, {})
+    assert problem is not None and "components.sim.credentials.ouch.credentials" in problem
+    assert "$CREDENTIALS_DIRECTORY is not set" in problem
+    creds = systemd_credential(tmp_path / "creds", "ouch-credentials", "TRADR1 pw0123\n")
+    assert password_problem(plan, {"CREDENTIALS_DIRECTORY": str(creds)}) is None
+    (creds / "ouch-credentials").chmod(0o440)
+    problem = password_problem(plan, {"CREDENTIALS_DIRECTORY": str(creds)})
+    assert problem is not None and "chmod 600" in problem
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ("ouch.credentials: ../etc/shadow", "is not a credential name"),
+        ("ouch.credentials: .hidden", "is not a credential name"),
+        ("Bad-Key: x", "must match"),
+        ("line_a.addr: x", "also given in settings"),
+        ("ouch.credentials: [a]", "is not a credential name"),
+    ],
+)
+def test_bad_lab_credentials_are_refused(credentials: str, message: str) -> None:
+    text = textwrap.dedent(LAB_CREDENTIALS).replace(
+        "ouch.credentials: ouch-credentials", credentials
+    )
+    with pytest.raises(ConfigError, match=r"components\.sim\.credentials") as exc:
+        plan_from_mapping(yaml.safe_load(text), "sim")
+    assert message in str(exc.value)
+
+
+def test_check_shows_lab_credentials_and_their_state(tmp_path: Path) -> None:
+    path = config(tmp_path, LAB_CREDENTIALS)
+    proc = tickpath_run("sim", "--config", str(path), "--run-dir", str(tmp_path / "run"),
+                        "--program", "/bin/true", "--check")
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "credential: ouch-credentials -> ouch.credentials (components.sim.credentials" in out
+    creds = systemd_credential(tmp_path / "creds", "ouch-credentials", "TRADR1 pw0123\n")
+    proc = tickpath_run("sim", "--config", str(path), "--run-dir", str(tmp_path / "run"),
+                        "--program", "/bin/true", "--check",
+                        env={"CREDENTIALS_DIRECTORY": str(creds)})
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "credential: ouch-credentials -> ouch.credentials (present)" in out
+    conf = (tmp_path / "run" / "sim.conf").read_text().splitlines()
+    assert f"ouch.credentials={creds}/ouch-credentials" in conf
+    assert "pw0123" not in out + err + "\n".join(conf)
+
+
+def test_rendered_conf_is_0640_whatever_the_umask(tmp_path: Path) -> None:
+    """Exactly 0640, also when a temporary file of an earlier run (killed mid-write, same pid)
+    is still there with another mode: open(O_CREAT) alone would keep that mode."""
+    data = yaml.safe_load(textwrap.dedent(GOOD))
+    run = tmp_path / "run"
+    run.mkdir()
+    leftover = run / f".sim.conf.{os.getpid()}.tmp"
+    leftover.write_text("half")
+    leftover.chmod(0o666)
+    old = os.umask(0)
+    try:
+        conf = write_conf(plan_from_mapping(data, "sim"), run)
+    finally:
+        os.umask(old)
+    assert conf.stat().st_mode & 0o777 == 0o640
 
 
 def test_check_shows_the_password_source_never_the_secret(tmp_path: Path) -> None:

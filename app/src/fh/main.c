@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "book/book_json.h"
+#include "common/outfile.h"
 #include "common/signals.h"
 #include "fh/engine.h"
 #include "shm/describe.h"
@@ -238,7 +239,7 @@ static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, do
     char tmp[sizeof c->stats_json + 8];
     int to_stdout = !strcmp(path, "-");
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = to_stdout ? stdout : fopen(tmp, "w");
+    FILE *f = to_stdout ? stdout : tp_out_fopen(tmp, TP_OUT_MODE);
     if (!f) {
         fprintf(stderr, "tickpath-fh: %s: %s\n", tmp, strerror(errno));
         return -1;
@@ -291,7 +292,7 @@ static int write_book(const char *path, const tp_book *book)
 {
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
     if (!f) {
         fprintf(stderr, "tickpath-fh: %s: %s\n", tmp, strerror(errno));
         return -1;

@@ -7,9 +7,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
+
 tp_gw_ctl *tp_gw_ctl_open(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = tp_out_open(path, O_RDWR, 0600);
     if (fd < 0 || ftruncate(fd, TP_GW_CTL_SIZE) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         if (fd >= 0)

@@ -16,6 +16,7 @@ const tp_kv_key TP_GW_KEYS[] = {
     {"ouch.user", "", "SoupBinTCP username, 1..6 letters/digits"},
     {"ouch.password.env", "", "environment variable holding the password"},
     {"ouch.password.file", "", "file whose first line is the password; mode 0600"},
+    {"ouch.password.credential", "", "systemd credential: $CREDENTIALS_DIRECTORY/NAME"},
     {"ouch.session", "", "requested session (blank = current)"},
     {"ouch.heartbeat_ms", "1000", "client heartbeat after this idle time (0 = never)"},
     {"ouch.dead_ms", "15000", "link dead after this silence"},
@@ -68,7 +69,11 @@ int tp_gw_config_header(const tp_kvconf *c, const char *program, char *err, size
 void tp_gw_config_password_source(const tp_kvconf *c, char *out, size_t cap)
 {
     const char *e = tp_kv_str(c, "ouch.password.env"), *f = tp_kv_str(c, "ouch.password.file");
-    snprintf(out, cap, "%s:%s", *e ? "env" : "file", *e ? e : f);
+    const char *cr = tp_kv_str(c, "ouch.password.credential");
+    if (*cr)
+        snprintf(out, cap, "credential:%s", cr);
+    else
+        snprintf(out, cap, "%s:%s", *e ? "env" : "file", *e ? e : f);
 }
 
 static int alnum_1_to(const char *s, size_t max)
@@ -92,18 +97,25 @@ static int credentials(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *
              TP_SOUP_USER_LEN);
     memcpy(g->soup.username, user, strlen(user) + 1);
     const char *env = tp_kv_str(c, "ouch.password.env"), *file = tp_kv_str(c, "ouch.password.file");
-    if (!*env == !*file)
-        FAIL("ouch.password.env / ouch.password.file: give exactly one (where the password is "
-             "read from; never the password itself)");
+    const char *cred = tp_kv_str(c, "ouch.password.credential");
+    if ((*env != 0) + (*file != 0) + (*cred != 0) != 1)
+        FAIL("ouch.password.credential / ouch.password.file / ouch.password.env: give exactly one "
+             "(where the password is read from; never the password itself)");
     if (*env && !tp_secret_env_name_ok(env))
         FAIL("ouch.password.env: '%s' is not an environment variable name", env);
     if (*file && file[0] != '/')
         FAIL("ouch.password.file: '%s' is not an absolute path", file);
+    if (*cred && !tp_secret_credential_name_ok(cred))
+        FAIL("ouch.password.credential: '%s' is not a credential name (1..64 of A-Z a-z 0-9 _ . -, "
+             "not starting with . or -)", cred);
     if (!read_secret)
         return 0;
     if (*env)
         return tp_secret_read_env("ouch.password.env", env, g->soup.password,
                                   sizeof g->soup.password, err, errlen);
+    if (*cred)
+        return tp_secret_read_credential("ouch.password.credential", cred, g->soup.password,
+                                         sizeof g->soup.password, err, errlen);
     return tp_secret_read_file("ouch.password.file", file, g->soup.password,
                                sizeof g->soup.password, err, errlen);
 }

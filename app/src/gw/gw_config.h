@@ -16,12 +16,12 @@ extern const size_t TP_GW_N_KEYS;
 int tp_gw_config_header(const tp_kvconf *c, const char *program, char *err, size_t errlen);
 
 /* Fill a tp_gw_cfg from the table. read_secret = 0 (--check-config): the password source is
- * checked for form (exactly one of ouch.password.env / ouch.password.file) but not read.
+ * checked for form (exactly one of ouch.password.credential / .file / .env) but not read.
  * 0 or -1 (err names the key; never contains the secret). */
 int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *out, char *err,
                        size_t errlen);
 
-/* "env:NAME" or "file:PATH" (for --check-config output; never the secret). */
+/* "credential:NAME", "file:PATH" or "env:NAME" (for --check-config output; never the secret). */
 void tp_gw_config_password_source(const tp_kvconf *c, char *out, size_t cap);
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/signals.h"
 #include "gw/gw.h"
 #include "gw/gw_config.h"
@@ -54,7 +55,7 @@ static int write_stats(const tp_gw *g, const char *path)
 {
     char tmp[TP_KV_VAL + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
     if (!f)
         return -1;
     tp_gw_write_stats(g, f);

@@ -78,6 +78,38 @@ int tp_secret_read_file(const char *key, const char *path, char *out, size_t cap
     return 0;
 }
 
+int tp_secret_credential_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!(c == '_' || c == '.' || c == '-' || (c >= 'A' && c <= 'Z') ||
+              (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+int tp_secret_read_credential(const char *key, const char *name, char *out, size_t cap,
+                              char *err, size_t errlen)
+{
+    memset(out, 0, cap);
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    if (!dir || dir[0] != '/') {
+        snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is not set: credential %s is passed by "
+                 "systemd (the unit's LoadCredential=%s:/path)", key, name, name);
+        return -1;
+    }
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
+        snprintf(err, errlen, "%s: $CREDENTIALS_DIRECTORY is too long", key);
+        return -1;
+    }
+    return tp_secret_read_file(key, path, out, cap, err, errlen);
+}
+
 int tp_secret_env_name_ok(const char *name)
 {
     size_t n = strlen(name);

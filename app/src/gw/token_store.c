@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
+
 static uint32_t today(void)
 {
     time_t now = time(NULL);
@@ -19,7 +21,7 @@ static int write_state(const tp_token_store *t, uint64_t upto)
 {
     char tmp[300], line[64];
     snprintf(tmp, sizeof tmp, "%s.tmp", t->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = tp_out_open(tmp, O_WRONLY | O_TRUNC, 0600);
     if (fd < 0)
         return -1;
     int n = snprintf(line, sizeof line, "%u %llu\n", t->day, (unsigned long long)upto);

@@ -24,6 +24,7 @@
 #include "book/book.h"
 #include "common/endian.h"
 #include "common/rng.h"
+#include "common/outfile.h"
 #include "common/signals.h"
 #include "itch/binaryfile.h"
 #include "itch/encode.h"
@@ -376,7 +377,7 @@ static void write_stats(uint64_t now)
         return;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", P.stats_json);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
     if (f)
         print_stats(f, now);
     if (!f || fclose(f) != 0 || rename(tmp, P.stats_json) != 0) {

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "shm/shm.h"
 
+#include "common/outfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,7 +35,8 @@ static int try_map(tp_shm *s, const char *dir, size_t size, int huge)
 {
     snprintf(s->path, sizeof s->path, "%s", dir);
     unlink(s->path);
-    int fd = open(s->path, O_RDWR | O_CREAT | O_EXCL, 0644);
+    /* readers (tickpath-strategy, tickpath status) run as the service user or in its group */
+    int fd = tp_out_open(s->path, O_RDWR | O_EXCL, TP_OUT_MODE);
     if (fd < 0)
         return -1;
     /* Reserve every page now: a tmpfs too small for the segment (a container's 64 MB /dev/shm)

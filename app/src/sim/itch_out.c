@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/endian.h"
+#include "common/outfile.h"
 #include "itch/binaryfile.h"
 #include "mold/mold.h"
 #include "soup/rtclock.h"
@@ -88,7 +89,7 @@ int itch_out_init(itch_out *o, const itch_out_cfg *cfg, char *err, size_t errlen
         return -1;
     }
     if (cfg->itch_out) {
-        o->bf = fopen(cfg->itch_out, "wb");
+        o->bf = tp_out_fopen(cfg->itch_out, TP_OUT_MODE);
         if (!o->bf) {
             snprintf(err, errlen, "%s: %s", cfg->itch_out, strerror(errno));
             return -1;

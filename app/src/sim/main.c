@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/kvconf.h"
+#include "common/outfile.h"
 #include "common/signals.h"
 #include "gw/secret_file.h"
 #include "itch/snapshot_msg.h"
@@ -97,7 +98,7 @@ static int write_stats(venue *v, const char *path, uint64_t t0, uint64_t now, in
         errno = ENAMETOOLONG;
         return -1;
     }
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
     if (!f)
         return -1;
     venue_stats_meta m = {.started_ns = t0, .written_ns = now, .at_exit = at_exit,
@@ -423,14 +424,14 @@ int main(int argc, char **argv)
         }
     }
     if (*(p = tp_kv_str(&cfg, "book_json"))) {
-        FILE *f = fopen(p, "w");
+        FILE *f = tp_out_fopen(p, TP_OUT_MODE);
         if (!f || me_write_json(&v.me, f) != 0 || fclose(f) != 0) {
             fprintf(stderr, "tickpath-sim: %s: %s\n", p, strerror(errno));
             rc = 1;
         }
     }
     if (*(p = tp_kv_str(&cfg, "orders_csv"))) {
-        FILE *f = fopen(p, "w");
+        FILE *f = tp_out_fopen(p, TP_OUT_MODE);
         if (!f || venue_write_arrivals_csv(&v, f) != 0 || fclose(f) != 0) {
             fprintf(stderr, "tickpath-sim: %s: %s\n", p, strerror(errno));
             rc = 1;

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "common/outfile.h"
 #include "common/signals.h"
 #include "gw/gw.h"
 #include "gw/gw_config.h"
@@ -235,7 +236,7 @@ static int write_stats(const app *a, const tp_gw *g, const char *path, const sta
 {
     char tmp[TP_KV_VAL + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
     if (!f)
         return -1;
     fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "

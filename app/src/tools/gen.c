@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/outfile.h"
 #include "common/rng.h"
 #include "itch/binaryfile.h"
 #include "itch/encode.h"
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
     }
 
     writer w = {0};
-    w.out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "wb");
+    w.out = strcmp(out_path, "-") == 0 ? stdout : tp_out_fopen(out_path, TP_OUT_MODE);
     if (!w.out) {
         perror(out_path);
         return 1;

@@ -16,6 +16,7 @@
 #include "book/stream.h"
 #include "common/clock.h"
 #include "common/compiler.h"
+#include "common/outfile.h"
 #include "itch/binaryfile.h"
 #include "itch/decode_inline.h"
 #include "itch/itch.h"
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
 
     int rc = 0;
     if (book_json && book) {
-        FILE *f = strcmp(book_json, "-") == 0 ? stdout : fopen(book_json, "w");
+        FILE *f = strcmp(book_json, "-") == 0 ? stdout : tp_out_fopen(book_json, TP_OUT_MODE);
         if (!f || tp_book_write_json(book, f, only, n_only) != 0) {
             fprintf(stderr, "tickpath-replay: cannot write %s\n", book_json);
             rc = 1;

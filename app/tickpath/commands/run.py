@@ -21,6 +21,7 @@ from typing import Any
 from tickpath import binaries
 from tickpath.supervisor import (
     COMPONENTS,
+    CREDENTIALS_ENV,
     ConfigError,
     LaunchError,
     RestartPolicy,
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     prio: int = args.rt_priority
     try:
-        plan = load_plan(args.config, args.component)
+        plan = load_plan(args.config, args.component, os.environ.get(CREDENTIALS_ENV) or None)
     except ConfigError as exc:
         err.error("invalid config: %s", exc)
         return 2
@@ -172,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
         if plan.password is not None:
             kind, where = plan.password
             print(f"password: {kind} {where} ({problem or 'present'})")
+        for setting, name in plan.credentials:
+            print(f"credential: {name} -> {setting} ({problem or 'present'})")
         print(f"command: {shlex.join(argv)}")
         return 0
     if problem:

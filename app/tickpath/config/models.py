@@ -28,6 +28,8 @@ PositiveInt = Annotated[int, Field(strict=True, ge=1)]
 _IFNAME = re.compile(r"^[^\s/:\x00-\x1f\x7f]{1,15}$")
 _SHM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# systemd credential names as tickpath-gw/-strategy accept them (src/gw/secret_file.c)
+_CREDENTIAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _HOST = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -287,16 +289,32 @@ class Shm(_Model):
 
 
 class SecretRef(_Model):
-    """Where the C program reads a secret from: an environment variable or a file."""
+    """Where the C program reads a secret from: a systemd credential, a file or an environment
+    variable."""
 
     env: str | None = Field(default=None, description="environment variable name")
     file: str | None = Field(default=None, description="absolute path of a file")
+    credential: str | None = Field(
+        default=None,
+        description="systemd credential name: the unit's LoadCredential=NAME:/path, read from "
+        "$CREDENTIALS_DIRECTORY/NAME",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env or file")
+        if [self.credential, self.file, self.env].count(None) != 2:
+            raise ValueError("give exactly one of env, file or credential")
         return self
+
+    @field_validator("credential")
+    @classmethod
+    def _credential(cls, value: str | None) -> str | None:
+        if value is not None and not _CREDENTIAL.match(value):
+            raise ValueError(
+                f"{value!r} is not a credential name (1-64 of A-Z a-z 0-9 _ . -, not starting "
+                "with . or -)"
+            )
+        return value
 
     @field_validator("env")
     @classmethod
@@ -327,8 +345,9 @@ class Gateway(_Model):
     port: Port = Field(description="OUCH server TCP port")
     username: str = Field(description="SoupBinTCP username, 1-6 ASCII letters/digits")
     password: SecretRef = Field(
-        description="{env: VAR} (the variable holds the password) or {file: /path} (its first "
-        "line is the password, mode 0600); never inline"
+        description="{credential: NAME} (systemd LoadCredential=NAME:/path; the deploy role's "
+        "choice), {file: /path} (its first line is the password, mode 0600) or {env: VAR} (the "
+        "variable holds the password); never inline"
     )
     symbols: list[Annotated[str, Field(strict=True)]] | None = Field(
         default=None,
@@ -370,7 +389,10 @@ class Gateway(_Model):
     def _no_inline(cls, value: Any) -> Any:
         if not isinstance(value, dict):
             # Never echo the value: it may be a real password.
-            raise ValueError("inline passwords are not accepted; use {env: VAR} or {file: /path}")
+            raise ValueError(
+                "inline passwords are not accepted; use {env: VAR}, {file: /path} or "
+                "{credential: NAME}"
+            )
         return value
 
 

@@ -99,7 +99,8 @@ def fh_pairs(cfg: Config) -> list[tuple[str, object]]:
 def _gateway(cfg: Config, program: str) -> list[tuple[str, object]]:
     """The keys of the order gateway (app/src/gw/gw_config.c), read by tickpath-gw and by the
     gateway thread of tickpath-strategy. The password is never rendered: only where it is
-    read from (ouch.password.env = a variable name, ouch.password.file = a path)."""
+    read from (ouch.password.credential = a systemd credential name, ouch.password.file = a
+    path, ouch.password.env = a variable name)."""
     g, r = cfg.gateway, cfg.risk
     pairs: list[tuple[str, object]] = [
         ("format", FORMAT_VERSION),
@@ -111,6 +112,8 @@ def _gateway(cfg: Config, program: str) -> list[tuple[str, object]]:
         ("ouch.port", g.port),
         ("ouch.user", g.username),
     ]
+    if g.password.credential is not None:
+        pairs.append(("ouch.password.credential", g.password.credential))
     if g.password.env is not None:
         pairs.append(("ouch.password.env", g.password.env))
     if g.password.file is not None:

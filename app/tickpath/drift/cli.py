@@ -13,6 +13,7 @@ from typing import Any
 from tickpath.drift import report, state
 from tickpath.drift.checks import evaluate
 from tickpath.drift.model import SEVERITIES, Record
+from tickpath.outfile import make_dir, write_atomic
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 1
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     now = args.now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     run_id = str(data.get("run_id") or args.out.name)
     new_state = state.update(records, previous, now)
-    args.out.mkdir(parents=True, exist_ok=True)
+    make_dir(args.out)
     meta = {
         "run_id": run_id,
         "generated_at": data.get("generated_at") or now,
@@ -77,13 +78,13 @@ def run(args: argparse.Namespace) -> int:
     }
     report.write_json(records, args.out / "records.json", meta)
     report.write_junit(records, args.out / "junit.xml", run_id)
-    (args.out / "index.html").write_text(
-        report.html_report(records, run_id, str(meta["generated_at"])), encoding="utf-8"
-    )
+    html = report.html_report(records, run_id, str(meta["generated_at"]))
+    write_atomic(args.out / "index.html", html)
     state.save(state_path, new_state)
     result = report.summary(records, args.fail_severity, args.out, run_id)
     if args.latest:
-        args.latest.write_text(
+        write_atomic(
+            args.latest,
             json.dumps(
                 {
                     "run_id": run_id,
@@ -93,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
                 indent=1,
             )
             + "\n",
-            encoding="utf-8",
         )
     print(json.dumps(result, sort_keys=True))
     return EXIT_DRIFT if result["failing"] else EXIT_OK

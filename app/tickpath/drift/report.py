@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from tickpath.drift.model import Record, severity_rank
+from tickpath.outfile import write_atomic
 
 
 def _text(value: Any) -> str:
@@ -26,7 +28,7 @@ def failing(records: list[Record], threshold: str) -> list[Record]:
 
 def write_json(records: list[Record], path: Path, meta: dict[str, Any]) -> None:
     body = {**meta, "records": [r.to_dict() for r in records]}
-    path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(body, indent=1, sort_keys=True) + "\n")
 
 
 def junit(records: list[Record], run_id: str) -> ET.Element:
@@ -66,7 +68,9 @@ def junit(records: list[Record], run_id: str) -> ET.Element:
 def write_junit(records: list[Record], path: Path, run_id: str) -> None:
     tree = ET.ElementTree(junit(records, run_id))
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    buf = io.BytesIO()
+    tree.write(buf, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, buf.getvalue())
 
 
 _STYLE = """

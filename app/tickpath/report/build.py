@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tickpath import __version__
+from tickpath.outfile import make_dir, write_atomic
 from tickpath.progress import track
 from tickpath.report import plots
 from tickpath.report.results import (
@@ -159,18 +158,6 @@ def validate_report(report: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator(schema()).validate(report)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     report: dict[str, Any],
     data: Collected,
@@ -183,7 +170,7 @@ def write_report(
     from tickpath.report.html import render_html
 
     validate_report(report)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     written: list[Path] = []
     jobs: list[tuple[str, Any]] = []
     by_metric: dict[str, list[Distribution]] = {}
@@ -199,11 +186,11 @@ def write_report(
     for name, draw in track(jobs, "drawing plots", enabled=progress):
         written.append(draw(out_dir / name))
     json_path = out_dir / "report.json"
-    _atomic_write(json_path, (json.dumps(report, indent=2) + "\n").encode())
+    write_atomic(json_path, (json.dumps(report, indent=2) + "\n").encode())
     written.append(json_path)
     if html:
         html_path = out_dir / report["html"]
-        _atomic_write(html_path, render_html(report, out_dir).encode())
+        write_atomic(html_path, render_html(report, out_dir).encode())
         written.append(html_path)
     return written
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
+from tickpath.outfile import write_atomic
 from tickpath.report.results import Distribution, Stage
 
 _DPI = 100
@@ -25,7 +27,9 @@ def slug(name: str) -> str:
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, format="png", dpi=_DPI, metadata=_PNG_META)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata=_PNG_META)
+    write_atomic(path, buf.getvalue())
     return path
 
 

@@ -7,6 +7,7 @@ restarts, clean stop with signal forwarding).
 
 from tickpath.supervisor.components import COMPONENTS, Component, UnknownComponentError, component
 from tickpath.supervisor.plan import (
+    CREDENTIALS_ENV,
     ConfigError,
     LaunchPlan,
     load_plan,
@@ -17,6 +18,7 @@ from tickpath.supervisor.process import LaunchError, RestartPolicy, Supervisor, 
 
 __all__ = [
     "COMPONENTS",
+    "CREDENTIALS_ENV",
     "Component",
     "ConfigError",
     "LaunchError",

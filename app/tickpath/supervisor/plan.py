@@ -15,6 +15,8 @@ naming the key and changes nothing):
         cpus: "1"            # cpulist the C program is pinned to (default: not pinned)
         settings:            # scalars or lists of scalars, written as key=value into sim.conf
           line_a.addr: 239.100.1.1   # (the program's own keys: src/sim/README.md)
+        credentials:         # setting -> systemd credential name: the setting's value is the
+          ouch.credentials: ouch-credentials  # path $CREDENTIALS_DIRECTORY/NAME (LoadCredential=)
         args: []             # extra command-line arguments for the C program
 
 Scheduling priority is not part of either file: it is a property of the unit that starts the
@@ -22,6 +24,10 @@ program (`tickpath run --rt-priority N`).
 
 The key=value file is what the C program reads (`tickpath-fh --config /run/tickpath/fh.conf`):
 one `key=value` per line, `#` comments, values without newlines.
+
+Secrets never pass through the plan, the key=value file or the command line, only where they
+are: a systemd credential (the unit's `LoadCredential=NAME:/path`; systemd copies the file to
+a private `$CREDENTIALS_DIRECTORY/NAME` for that unit alone), a file or an environment variable.
 """
 
 from __future__ import annotations
@@ -40,6 +46,10 @@ from tickpath.cpulist import CpuListError, format_cpulist, parse_cpulist
 from tickpath.supervisor.components import Component, component
 
 _KEY = re.compile(r"^[a-z][a-z0-9_.]*$")
+#: systemd credential names (the same rule as tickpath.config's gateway.password.credential).
+_CREDENTIAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+#: Set by systemd for a unit with LoadCredential=: the directory holding its credentials.
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"
 
 
 class ConfigError(ValueError):
@@ -54,9 +64,13 @@ class LaunchPlan:
     conf_text: str
     cpus: frozenset[int] = field(default_factory=frozenset)
     extra_args: tuple[str, ...] = ()
-    #: Where the C program reads the OUCH password: ("env", VARIABLE) or ("file", PATH); the
-    #: secret itself is never in the plan, the key=value file or the command line.
+    #: Where the C program reads the OUCH password: ("credential", NAME), ("file", PATH) or
+    #: ("env", VARIABLE); the secret itself is never in the plan, the key=value file or the
+    #: command line.
     password: tuple[str, str] | None = None
+    #: Lab components: (setting, credential NAME) pairs; the setting is the path
+    #: $CREDENTIALS_DIRECTORY/NAME in the key=value file (left out while it is not known).
+    credentials: tuple[tuple[str, str], ...] = ()
 
     def conf_path(self, run_dir: Path) -> Path:
         return run_dir / self.component.conf_name
@@ -130,8 +144,16 @@ def online_cpus() -> frozenset[int]:
         return frozenset(os.sched_getaffinity(0))
 
 
-def plan_from_mapping(data: Mapping[str, Any], name: str, *, source: str = "config") -> LaunchPlan:
-    """Validate the lab-component schema above and build the launch plan of component `name`."""
+def plan_from_mapping(
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    source: str = "config",
+    credentials_dir: str | None = None,
+) -> LaunchPlan:
+    """Validate the lab-component schema above and build the launch plan of component `name`.
+    credentials_dir: $CREDENTIALS_DIRECTORY of the unit (None: credential settings are left out
+    of the key=value file; password_problem() says why the program could not start)."""
     comp = component(name)
     version = data.get("version", 1)
     if version != 1:
@@ -141,7 +163,7 @@ def plan_from_mapping(data: Mapping[str, Any], name: str, *, source: str = "conf
         raise ConfigError(f"{source}: components.{name}: missing (component not configured)")
     where = f"{source}: components.{name}"
     section = _mapping(components[name] or {}, where)
-    unknown = set(section) - {"cpus", "settings", "args"}
+    unknown = set(section) - {"cpus", "settings", "credentials", "args"}
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     cpus = _cpus(section["cpus"], f"{where}.cpus") if "cpus" in section else frozenset()
@@ -155,9 +177,25 @@ def plan_from_mapping(data: Mapping[str, Any], name: str, *, source: str = "conf
         if not _KEY.match(key):
             raise ConfigError(f"{where}.settings: key {key!r} must match {_KEY.pattern}")
         values[key] = _scalar(value, f"{where}.settings.{key}")
+    credentials = _mapping(section.get("credentials", {}) or {}, f"{where}.credentials")
+    for key, cred in credentials.items():
+        if not _KEY.match(key):
+            raise ConfigError(f"{where}.credentials: key {key!r} must match {_KEY.pattern}")
+        if key in values:
+            raise ConfigError(f"{where}.credentials.{key}: also given in settings (give one)")
+        if not isinstance(cred, str) or not _CREDENTIAL.match(cred):
+            raise ConfigError(
+                f"{where}.credentials.{key}: {cred!r} is not a credential name "
+                f"(1-64 of A-Z a-z 0-9 _ . -, not starting with . or -)"
+            )
+        if credentials_dir:
+            values[key] = _scalar(f"{credentials_dir}/{cred}", f"{where}.credentials.{key}")
     lines = [f"# {comp.conf_name}: rendered by tickpath run from {Path(source).name}; do not edit"]
     lines += [f"{k}={values[k]}" for k in sorted(values)]
-    return LaunchPlan(comp, "\n".join(lines) + "\n", cpus, tuple(args))
+    return LaunchPlan(
+        comp, "\n".join(lines) + "\n", cpus, tuple(args),
+        credentials=tuple(sorted(credentials.items())),
+    )
 
 
 def _check_online(cpus: frozenset[int], where: str) -> None:
@@ -191,46 +229,76 @@ def trading_plan(path: Path, name: str) -> LaunchPlan:
     password = None
     if name in ("gw", "strategy"):
         ref = cfg.gateway.password
-        password = ("env", ref.env) if ref.env is not None else ("file", str(ref.file))
+        if ref.credential is not None:
+            password = ("credential", ref.credential)
+        elif ref.env is not None:
+            password = ("env", ref.env)
+        else:
+            password = ("file", str(ref.file))
     return LaunchPlan(comp, text, cpus, password=password)
 
 
+def _file_problem(label: str, path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"{label}: {path}: {exc.strerror}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{label}: {path}: not a regular file"
+    if st.st_mode & 0o077:
+        return (
+            f"{label}: {path}: mode {st.st_mode & 0o777:03o} is readable by "
+            "group/others; chmod 600 it"
+        )
+    if not os.access(path, os.R_OK):
+        return f"{label}: {path}: not readable by this user"
+    return None
+
+
+def _credential_problem(label: str, name: str, environ: Mapping[str, str]) -> str | None:
+    directory = environ.get(CREDENTIALS_ENV, "")
+    if not directory.startswith("/"):
+        return (
+            f"{label}: credential {name}: ${CREDENTIALS_ENV} is not set: systemd passes it to "
+            f"a unit with LoadCredential={name}:/path (the deploy role's units have it); "
+            "started by hand, use a file instead"
+        )
+    return _file_problem(f"{label}: credential {name}", f"{directory}/{name}")
+
+
 def password_problem(plan: LaunchPlan, environ: Mapping[str, str]) -> str | None:
-    """Why the C program would not find its password (None: it will). Checked before starting
-    it, so a missing secret is one clear error instead of a restart loop. Never reads or prints
-    the secret."""
+    """Why the C program would not find its password or credentials (None: it will). Checked
+    before starting it, so a missing secret is one clear error instead of a restart loop. Never
+    reads or prints the secret."""
+    for setting, name in plan.credentials:
+        where = f"components.{plan.component.name}.credentials.{setting}"
+        problem = _credential_problem(where, name, environ)
+        if problem:
+            return problem
     if plan.password is None:
         return None
     kind, where = plan.password
     if kind == "env":
         if not environ.get(where):
             return (
-                f"gateway.password.env: environment variable {where} is not set (the unit's "
-                "EnvironmentFile /etc/tickpath/tickpath.env sets it)"
+                f"gateway.password.env: environment variable {where} is not set (it holds the "
+                "password)"
             )
         return None
-    try:
-        st = os.stat(where)
-    except OSError as exc:
-        return f"gateway.password.file: {where}: {exc.strerror}"
-    if not stat.S_ISREG(st.st_mode):
-        return f"gateway.password.file: {where}: not a regular file"
-    if st.st_mode & 0o077:
-        return (
-            f"gateway.password.file: {where}: mode {st.st_mode & 0o777:03o} is readable by "
-            "group/others; chmod 600 it"
-        )
-    if not os.access(where, os.R_OK):
-        return f"gateway.password.file: {where}: not readable by this user"
-    return None
+    if kind == "credential":
+        return _credential_problem("gateway.password.credential", where, environ)
+    return _file_problem("gateway.password.file", where)
 
 
-def load_plan(path: Path, name: str) -> LaunchPlan:
-    """Load the YAML config at `path` and build the launch plan of component `name`."""
+def load_plan(path: Path, name: str, credentials_dir: str | None = None) -> LaunchPlan:
+    """Load the YAML config at `path` and build the launch plan of component `name`
+    (credentials_dir: the unit's $CREDENTIALS_DIRECTORY, if any)."""
     component(name)
     if name in TRADING_STAGES:
         return trading_plan(path, name)
-    return plan_from_mapping(read_yaml(path), name, source=str(path))
+    return plan_from_mapping(
+        read_yaml(path), name, source=str(path), credentials_dir=credentials_dir
+    )
 
 
 def write_conf(plan: LaunchPlan, run_dir: Path) -> Path:
@@ -243,6 +311,7 @@ def write_conf(plan: LaunchPlan, run_dir: Path) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        os.fchmod(fd, 0o640)  # whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(plan.conf_text)
         os.replace(tmp, target)
