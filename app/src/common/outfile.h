@@ -50,4 +50,40 @@ static inline FILE *tp_out_fopen(const char *path, mode_t mode)
     return f;
 }
 
+/* A document written whole or not at all: PATH.tmp is written, then renamed over PATH, so a
+ * reader (tickpath status, the smoke test polling for a stats snapshot) sees the previous
+ * document or the new one, never half of it. */
+typedef struct {
+    FILE *f;
+    const char *path;
+    char tmp[4096 + 8];
+} tp_out_whole;
+
+/* Open PATH.tmp with exactly `mode`. The stream, or NULL with errno set. */
+static inline FILE *tp_out_whole_begin(tp_out_whole *w, const char *path, mode_t mode)
+{
+    w->f = NULL;
+    w->path = path;
+    if (snprintf(w->tmp, sizeof w->tmp, "%s.tmp", path) >= (int)sizeof w->tmp) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    w->f = tp_out_fopen(w->tmp, mode);
+    return w->f;
+}
+
+/* Close and rename over PATH when `ok` (the writer's own result) is true. 0, or -1 with errno
+ * set and the temporary file removed. */
+static inline int tp_out_whole_end(tp_out_whole *w, int ok)
+{
+    int closed = fclose(w->f) == 0;
+    w->f = NULL;
+    if (closed && ok && rename(w->tmp, w->path) == 0)
+        return 0;
+    int e = errno ? errno : EIO;
+    unlink(w->tmp);
+    errno = e;
+    return -1;
+}
+
 #endif

@@ -236,12 +236,11 @@ static void print_hist(FILE *f, const char *name, const tp_hist *h)
 static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, double secs,
                        int at_exit)
 {
-    char tmp[sizeof c->stats_json + 8];
+    tp_out_whole w;
     int to_stdout = !strcmp(path, "-");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = to_stdout ? stdout : tp_out_fopen(tmp, TP_OUT_MODE);
+    FILE *f = to_stdout ? stdout : tp_out_whole_begin(&w, path, TP_OUT_MODE);
     if (!f) {
-        fprintf(stderr, "tickpath-fh: %s: %s\n", tmp, strerror(errno));
+        fprintf(stderr, "tickpath-fh: %s.tmp: %s\n", path, strerror(errno));
         return -1;
     }
     const tp_seq *s = &e->seq;
@@ -273,9 +272,8 @@ static int write_stats(const char *path, const tp_fh_config *c, tp_engine *e, do
             (unsigned long long)bc->live_orders);
     if (to_stdout)
         return fflush(f) == 0 ? 0 : -1;
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+    if (tp_out_whole_end(&w, 1) != 0) {
         fprintf(stderr, "tickpath-fh: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
         return -1;
     }
     return 0;
@@ -290,15 +288,14 @@ static void write_stats_now(run_ctx *r)
 
 static int write_book(const char *path, const tp_book *book)
 {
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
+    tp_out_whole w;
+    FILE *f = tp_out_whole_begin(&w, path, TP_OUT_MODE);
     if (!f) {
-        fprintf(stderr, "tickpath-fh: %s: %s\n", tmp, strerror(errno));
+        fprintf(stderr, "tickpath-fh: %s.tmp: %s\n", path, strerror(errno));
         return -1;
     }
     int r = tp_book_write_json(book, f, NULL, 0);
-    if (fclose(f) != 0 || r != 0 || rename(tmp, path) != 0) {
+    if (tp_out_whole_end(&w, r == 0) != 0) {
         fprintf(stderr, "tickpath-fh: cannot write %s\n", path);
         return -1;
     }

@@ -53,19 +53,12 @@ static void print_status(const tp_gw *g)
  * SIGUSR2 while running. 0, or -1 with errno. */
 static int write_stats(const tp_gw *g, const char *path)
 {
-    char tmp[TP_KV_VAL + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
+    tp_out_whole w;
+    FILE *f = tp_out_whole_begin(&w, path, TP_OUT_MODE);
     if (!f)
         return -1;
     tp_gw_write_stats(g, f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return tp_out_whole_end(&w, 1);
 }
 
 static int command(tp_gw *g, char *line, uint64_t now)

@@ -93,24 +93,14 @@ static snapshot_srv snap; /* lfd -1 until snapshot.port opens it */
  * latency smoke test polling for a snapshot) never sees a half-written file. */
 static int write_stats(venue *v, const char *path, uint64_t t0, uint64_t now, int at_exit)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
+    tp_out_whole w;
+    FILE *f = tp_out_whole_begin(&w, path, TP_OUT_MODE);
     if (!f)
         return -1;
     venue_stats_meta m = {.started_ns = t0, .written_ns = now, .at_exit = at_exit,
                           .snapshot = &snap};
     int r = venue_write_stats(v, f, &m);
-    if (fclose(f) != 0 || r != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e ? e : EIO;
-        return -1;
-    }
-    return 0;
+    return tp_out_whole_end(&w, r == 0);
 }
 
 #define DIE(...) do { fprintf(stderr, "tickpath-sim: " __VA_ARGS__); fputc('\n', stderr); exit(2); } while (0)

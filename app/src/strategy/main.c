@@ -234,9 +234,8 @@ typedef struct {
  * SIGUSR2. 0, or -1 with errno. */
 static int write_stats(const app *a, const tp_gw *g, const char *path, const stats_meta *sm)
 {
-    char tmp[TP_KV_VAL + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = tp_out_fopen(tmp, TP_OUT_MODE);
+    tp_out_whole w;
+    FILE *f = tp_out_whole_begin(&w, path, TP_OUT_MODE);
     if (!f)
         return -1;
     fprintf(f, "{\"strategy\": {\"mode\": \"%s\", \"bbo_changes\": %llu, \"orders\": %llu, "
@@ -267,13 +266,7 @@ static int write_stats(const app *a, const tp_gw *g, const char *path, const sta
             sm->at_exit ? "true" : "false", (unsigned long long)tp_rt_now_ns());
     tp_gw_write_stats(g, f);
     fputs("}\n", f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return tp_out_whole_end(&w, 1);
 }
 
 static uint64_t faults_since(const struct rusage *ru0)
