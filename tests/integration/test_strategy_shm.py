@@ -64,6 +64,33 @@ def strategy_argv(tmp_path: Path, login: Login, ouch_port: int, shm_name: str,
     return argv
 
 
+
+def start_pinging_strategy(
+    tmp_path: Path, login: Login, sim: Sim, name: str, threads: int, seconds: int,
+    stats: Path,
+) -> tuple[subprocess.Popen[str], queue.Queue[dict[str, Any]], queue.Queue[str]]:
+    """tickpath-strategy on the handler's segment `name`, pinging AAA every EVERY BBO changes
+    with risk limits off; returns it once its OUCH session is up, with its event and stderr
+    queues."""
+    argv = strategy_argv(tmp_path, login, sim.ouch_port, name, "symbols=AAA",
+                         "strategy.symbol=AAA", "strategy.mode=ping",
+                         f"strategy.every={EVERY}", "strategy.size=1",
+                         f"strategy.threads={threads}", "events=1", "risk.throttle_per_s=0",
+                         "risk.max_open_orders=0", "risk.collar_bps=0",
+                         "risk.max_notional_e4=0")
+    strat = subprocess.Popen(
+        [*argv, "--duration", str(seconds), "--stats-json", str(stats)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    events: queue.Queue[dict[str, Any]] = queue.Queue()
+    threading.Thread(target=read_events, args=(strat.stdout, events), daemon=True).start()
+    errs: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(strat.stderr, errs), daemon=True).start()
+    first = events.get(timeout=10)
+    assert first["ev"] == "session" and first["state"] == "up", first
+    return strat, events, errs
+
+
 def read_events(stream: Any, q: queue.Queue[dict[str, Any]]) -> None:
     for line in stream:
         if line.startswith("{"):
@@ -104,22 +131,8 @@ def test_strategy_orders_come_from_feed_handler_bbo_events(
     try:
         wait_running(name, fh)
         strat_stats = tmp_path / "strategy.json"
-        argv = strategy_argv(tmp_path, login, sim.ouch_port, name, "symbols=AAA",
-                             "strategy.symbol=AAA", "strategy.mode=ping",
-                             f"strategy.every={EVERY}", "strategy.size=1",
-                             f"strategy.threads={threads}", "events=1", "risk.throttle_per_s=0",
-                             "risk.max_open_orders=0", "risk.collar_bps=0",
-                             "risk.max_notional_e4=0")
-        strat = subprocess.Popen(
-            [*argv, "--duration", "60", "--stats-json", str(strat_stats)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        events: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=read_events, args=(strat.stdout, events), daemon=True).start()
-        errs: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=read_lines, args=(strat.stderr, errs), daemon=True).start()
-        first = events.get(timeout=10)
-        assert first["ev"] == "session" and first["state"] == "up", first
+        strat, events, errs = start_pinging_strategy(tmp_path, login, sim, name, threads,
+                                                     60, strat_stats)
         pub = net.spawn(net.x, pub_argv(day, "--rate", "50000"), tmp_path / "pub.log")
         assert finish(pub) == 0, (tmp_path / "pub.log").read_text()
         assert finish(fh) == 0, (tmp_path / "fh.log").read_text()
@@ -211,22 +224,8 @@ def test_strategy_reattaches_after_the_feed_handler_is_killed(
     try:
         wait_running(name, fh1)
         strat_stats = tmp_path / "strategy.json"
-        argv = strategy_argv(tmp_path, login, sim.ouch_port, name, "symbols=AAA",
-                             "strategy.symbol=AAA", "strategy.mode=ping",
-                             f"strategy.every={EVERY}", "strategy.size=1",
-                             f"strategy.threads={threads}", "events=1", "risk.throttle_per_s=0",
-                             "risk.max_open_orders=0", "risk.collar_bps=0",
-                             "risk.max_notional_e4=0")
-        strat = subprocess.Popen(
-            [*argv, "--duration", "90", "--stats-json", str(strat_stats)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        events: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=read_events, args=(strat.stdout, events), daemon=True).start()
-        errs: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=read_lines, args=(strat.stderr, errs), daemon=True).start()
-        first = events.get(timeout=10)
-        assert first["ev"] == "session" and first["state"] == "up", first
+        strat, events, errs = start_pinging_strategy(tmp_path, login, sim, name, threads,
+                                                     90, strat_stats)
         pub = net.spawn(net.x, pub_argv(day, "--rate", "50000"), tmp_path / "pub1.log")
         assert finish(pub) == 0, (tmp_path / "pub1.log").read_text()
         before = sent_count(events)
