@@ -17,7 +17,7 @@ LAB_INV      := inventories/lab
 PYTEST_ARGS  ?=
 
 .PHONY: help deps image build build-asan lab lab-down lab-up test lint c-test fuzz bench \
-        pytest molecule clean
+        pytest pytest-only molecule clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -70,12 +70,16 @@ fuzz: deps ## longer fuzz run (FUZZ_SECONDS=300 per target)
 	@bash scripts/fuzz.sh $${FUZZ_SECONDS:-300}
 
 pytest: build lab ## pytest: units, C via binaries, testinfra on lab hosts, integration
+	@$(MAKE) --no-print-directory pytest-only
+
+pytest-only: ## pytest against the lab as it is (make lab first)
 	TICKPATH_REQUIRE_LAB=1 TICKPATH_LAB_CONVERGED=1 pytest $(PYTEST_ARGS)
 
 molecule: image ## every molecule scenario
 	@bash scripts/molecule-all.sh
 
-test: lint c-test pytest molecule ## every test (.ci/run calls this)
+test: deps ## every test (.ci/run calls this), then a table of each stage's time
+	@bash scripts/test-stages.sh lint c-test lab pytest-only molecule
 
 bench: build ## benchmarks, printed as tables
 	@bash scripts/bench.sh
