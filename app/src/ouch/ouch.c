@@ -194,6 +194,31 @@ size_t tp_ouch_enc_replace(uint8_t *p, const tp_ouch_replace *m)
     return TP_OUCH_REPLACE_LEN;
 }
 
+size_t tp_ouch_enc_enter_tpl(uint8_t *p, const uint8_t tpl[TP_OUCH_ENTER_LEN],
+                             const tp_ouch_enter *m)
+{
+    memcpy(p, tpl, TP_OUCH_ENTER_LEN);
+    memcpy(p + 1, m->token, 14);
+    p[15] = m->side;
+    tp_put_be32(p + 16, m->shares);
+    memcpy(p + 20, m->stock, 8);
+    tp_put_be32(p + 28, m->price);
+    tp_put_be32(p + 32, m->tif);
+    return TP_OUCH_ENTER_LEN;
+}
+
+size_t tp_ouch_enc_replace_tpl(uint8_t *p, const uint8_t tpl[TP_OUCH_REPLACE_LEN],
+                               const tp_ouch_replace *m)
+{
+    memcpy(p, tpl, TP_OUCH_REPLACE_LEN);
+    memcpy(p + 1, m->existing, 14);
+    memcpy(p + 15, m->replacement, 14);
+    tp_put_be32(p + 29, m->shares);
+    tp_put_be32(p + 33, m->price);
+    tp_put_be32(p + 37, m->tif);
+    return TP_OUCH_REPLACE_LEN;
+}
+
 size_t tp_ouch_enc_cancel(uint8_t *p, const tp_ouch_cancel *m)
 {
     p[0] = 'X';

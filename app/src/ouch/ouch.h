@@ -160,6 +160,15 @@ int tp_ouch_decode_out(const uint8_t *p, size_t len, tp_ouch_out *out);
 size_t tp_ouch_enc_enter(uint8_t *p, const tp_ouch_enter *m);
 size_t tp_ouch_enc_replace(uint8_t *p, const tp_ouch_replace *m);
 size_t tp_ouch_enc_cancel(uint8_t *p, const tp_ouch_cancel *m);
+/* Enter/Replace from a template: tpl is a whole message made once with tp_ouch_enc_enter /
+ * _replace (the firm-specific fields: Firm, Display, Capacity, ISO, MinimumQuantity, Cross
+ * Type, Customer Type); these copy it and write the per-order fields of m over it (Enter:
+ * token, side, shares, stock, price, TIF; Replace: both tokens, shares, price, TIF). m's
+ * other fields are not read. */
+size_t tp_ouch_enc_enter_tpl(uint8_t *p, const uint8_t tpl[TP_OUCH_ENTER_LEN],
+                             const tp_ouch_enter *m);
+size_t tp_ouch_enc_replace_tpl(uint8_t *p, const uint8_t tpl[TP_OUCH_REPLACE_LEN],
+                               const tp_ouch_replace *m);
 size_t tp_ouch_enc_system_event(uint8_t *p, uint64_t ts, uint8_t event);
 size_t tp_ouch_enc_accepted(uint8_t *p, uint64_t ts, const tp_ouch_accepted *m);
 size_t tp_ouch_enc_replaced(uint8_t *p, uint64_t ts, const tp_ouch_accepted *m);

@@ -1,6 +1,7 @@
 /* OUCH 4.2: hand-built byte vectors for every message type, encode and decode. */
 #include <string.h>
 
+#include "ouch/fields.h"
 #include "ouch/ouch.h"
 #include "check.h"
 
@@ -220,8 +221,100 @@ static void test_small_outbound(void)
     CHECK(tp_ouch_decode_out(v.b, 0, &o) == -1);
 }
 
+/* Enter/Replace from a template: the same bytes as the whole-message encoders, and the
+ * per-order writes leave the template's firm-specific bytes alone. */
+static void test_templates(void)
+{
+    tp_ouch_enter fixed;
+    memset(&fixed, 0, sizeof fixed);
+    memcpy(fixed.firm, "ABCD", 4);
+    fixed.display = 'A'; fixed.capacity = 'P'; fixed.iso = 'y'; fixed.min_qty = 0;
+    fixed.cross_type = 'E'; fixed.customer_type = 'N';
+    uint8_t tpl[TP_OUCH_ENTER_LEN];
+    CHECK_EQ(tp_ouch_enc_enter(tpl, &fixed), 49);
+
+    tp_ouch_enter m = fixed; /* the whole message, for the reference encoder */
+    memcpy(m.token, "TOK00000000007", 14);
+    m.side = 'S'; m.shares = 300; memcpy(m.stock, "MSFT    ", 8); m.price = 4200100; m.tif = 0;
+    uint8_t want[TP_OUCH_MAX_MSG], got[TP_OUCH_MAX_MSG];
+    tp_ouch_enc_enter(want, &m);
+    tp_ouch_enter per; /* only the per-order fields set: the others must not be read */
+    memset(&per, 0x5a, sizeof per);
+    memcpy(per.token, m.token, 14);
+    per.side = m.side; per.shares = m.shares; memcpy(per.stock, m.stock, 8);
+    per.price = m.price; per.tif = m.tif;
+    memset(got, 0xee, sizeof got);
+    CHECK_EQ(tp_ouch_enc_enter_tpl(got, tpl, &per), 49);
+    CHECK(memcmp(got, want, 49) == 0);
+    CHECK(memcmp(got + 36, "ABCDAPy\0\0\0\0EN", 13) == 0); /* Firm .. Customer Type */
+    CHECK_EQ(got[49], 0xee);
+
+    tp_ouch_replace rf;
+    memset(&rf, 0, sizeof rf);
+    rf.display = 'N'; rf.iso = 'Y'; rf.min_qty = 0;
+    uint8_t rtpl[TP_OUCH_REPLACE_LEN];
+    CHECK_EQ(tp_ouch_enc_replace(rtpl, &rf), 47);
+    tp_ouch_replace r = rf;
+    memcpy(r.existing, "OLD00000000001", 14);
+    memcpy(r.replacement, "NEW00000000002", 14);
+    r.shares = 500; r.price = 1890500; r.tif = 99999;
+    tp_ouch_enc_replace(want, &r);
+    tp_ouch_replace rp;
+    memset(&rp, 0x5a, sizeof rp);
+    memcpy(rp.existing, r.existing, 14);
+    memcpy(rp.replacement, r.replacement, 14);
+    rp.shares = r.shares; rp.price = r.price; rp.tif = r.tif;
+    memset(got, 0xee, sizeof got);
+    CHECK_EQ(tp_ouch_enc_replace_tpl(got, rtpl, &rp), 47);
+    CHECK(memcmp(got, want, 47) == 0);
+    CHECK(got[41] == 'N' && got[42] == 'Y'); /* Display, ISO */
+    CHECK_EQ(got[47], 0xee);
+}
+
+/* The value lists of the Enter Order's firm-specific fields, as the OUCH 4.2 spec gives
+ * them (ouch/fields.h names the sources). */
+static void test_field_values(void)
+{
+    static const struct {
+        tp_ouch_field f;
+        const char *values;
+    } SPEC[] = {
+        {TP_OUCH_F_DISPLAY, "AYNPIMWLOTQmn"},
+        {TP_OUCH_F_CAPACITY, "APRO"},
+        {TP_OUCH_F_ISO, "YNy"},
+        {TP_OUCH_F_CROSS_TYPE, "NOCHSRE"},
+        {TP_OUCH_F_CUSTOMER_TYPE, "RN "},
+    };
+    for (size_t i = 0; i < sizeof SPEC / sizeof SPEC[0]; i++) {
+        CHECK(strcmp(tp_ouch_field_values(SPEC[i].f), SPEC[i].values) == 0);
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            int listed = b && strchr(SPEC[i].values, b) != NULL;
+            CHECK_EQ(tp_ouch_field_ok(SPEC[i].f, (uint8_t)b), listed);
+            if (listed) {
+                n++;
+                const char *m = tp_ouch_field_meaning(SPEC[i].f, (uint8_t)b);
+                CHECK(m != NULL && *m);
+            }
+        }
+        CHECK_EQ(n, strlen(SPEC[i].values));
+    }
+    CHECK(strcmp(tp_ouch_field_meaning(TP_OUCH_F_CUSTOMER_TYPE, 'N'),
+                 "not a retail designated order") == 0);
+    CHECK(strcmp(tp_ouch_field_meaning(TP_OUCH_F_CAPACITY, 'P'), "principal") == 0);
+    CHECK(strcmp(tp_ouch_field_name(TP_OUCH_F_ISO), "Intermarket Sweep Eligibility") == 0);
+    /* the proprietary-firm default: displayed, principal, no sweep, continuous, not retail */
+    const tp_ouch_order_fields prop = TP_OUCH_FIELDS_PROP;
+    CHECK(prop.display == 'Y' && prop.capacity == 'P' && prop.iso == 'N' &&
+          prop.cross_type == 'N' && prop.customer_type == 'N');
+    for (int i = 0; i < TP_OUCH_F_COUNT; i++)
+        CHECK(tp_ouch_field_ok((tp_ouch_field)i, tp_ouch_fields_get(&prop, (tp_ouch_field)i)));
+}
+
 int main(void)
 {
+    test_templates();
+    test_field_values();
     test_enter();
     test_replace_cancel();
     test_accepted_replaced();
