@@ -415,12 +415,56 @@ static void soup_cb(void *ctx, tp_soup_event ev, uint64_t seq, const uint8_t *pl
     }
 }
 
+/* The firm-specific fields of every Enter / Replace, checked and written into the templates
+ * once. A field left 0 takes the proprietary-firm default (TP_OUCH_FIELDS_PROP); a value the
+ * OUCH 4.2 spec does not list is refused (the config reader refuses it first). */
+static int make_templates(tp_gw *g, char *err, size_t errlen)
+{
+    static const char *const KEY[TP_OUCH_F_COUNT] = {"ouch.display", "ouch.capacity", "ouch.iso",
+                                                     "ouch.cross_type", "ouch.customer_type"};
+    const tp_ouch_order_fields def = TP_OUCH_FIELDS_PROP;
+    tp_ouch_order_fields *f = &g->cfg.ouch;
+    uint8_t *v[TP_OUCH_F_COUNT] = {&f->display, &f->capacity, &f->iso, &f->cross_type,
+                                   &f->customer_type};
+    for (int i = 0; i < TP_OUCH_F_COUNT; i++) {
+        if (!*v[i])
+            *v[i] = tp_ouch_fields_get(&def, (tp_ouch_field)i);
+        if (!tp_ouch_field_ok((tp_ouch_field)i, *v[i])) {
+            snprintf(err, errlen, "%s: 0x%02x is not an OUCH 4.2 %s", KEY[i], *v[i],
+                     tp_ouch_field_name((tp_ouch_field)i));
+            return -1;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        if (!g->cfg.firm[i])
+            g->cfg.firm[i] = ' ';
+    tp_ouch_enter e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.firm, g->cfg.firm, 4);
+    e.display = f->display;
+    e.capacity = f->capacity;
+    e.iso = f->iso;
+    e.min_qty = 0;
+    e.cross_type = f->cross_type;
+    e.customer_type = f->customer_type;
+    tp_ouch_enc_enter(g->enter_tpl, &e);
+    tp_ouch_replace r;
+    memset(&r, 0, sizeof r);
+    r.display = f->display;
+    r.iso = f->iso;
+    r.min_qty = 0;
+    tp_ouch_enc_replace(g->replace_tpl, &r);
+    return 0;
+}
+
 int tp_gw_init(tp_gw *g, const tp_gw_cfg *cfg, char *err, size_t errlen)
 {
     memset(g, 0, sizeof *g);
     g->cfg = *cfg;
     if (!g->cfg.max_orders)
         g->cfg.max_orders = 1u << 20;
+    if (make_templates(g, err, errlen) != 0)
+        return -1;
     /* huge pages: the table is locked at start (mlockall) and a new 4 KiB page every 34 orders
      * was a stall of ~100 us now and then on this VM (common/huge_alloc.h) */
     g->orders = tp_huge_alloc((size_t)g->cfg.max_orders * sizeof *g->orders);
@@ -456,22 +500,15 @@ void tp_gw_free(tp_gw *g)
 
 static int send_enter(tp_gw *g, gw_order *o, uint64_t now)
 {
-    tp_ouch_enter e;
+    tp_ouch_enter e; /* the per-order fields; the rest comes from the template */
     memcpy(e.token, o->token, 14);
     e.side = o->side;
     e.shares = o->shares;
     memcpy(e.stock, g->cfg.symbols[o->sym], 8);
     e.price = o->price;
     e.tif = o->ioc ? TP_OUCH_TIF_IOC : TP_OUCH_TIF_SYSTEM_HOURS;
-    memcpy(e.firm, g->cfg.firm, 4);
-    e.display = 'Y';
-    e.capacity = 'A';
-    e.iso = 'N';
-    e.min_qty = 0;
-    e.cross_type = 'N';
-    e.customer_type = 'R';
     uint8_t buf[TP_OUCH_MAX_MSG];
-    size_t n = tp_ouch_enc_enter(buf, &e);
+    size_t n = tp_ouch_enc_enter_tpl(buf, g->enter_tpl, &e);
     return tp_soup_client_send(&g->soup, buf, n, now);
 }
 
@@ -627,10 +664,8 @@ int64_t tp_gw_submit(tp_gw *g, const tp_gw_req *r, uint64_t now, int *why)
         u.shares = r->shares;
         u.price = r->price;
         u.tif = old->ioc ? TP_OUCH_TIF_IOC : TP_OUCH_TIF_SYSTEM_HOURS;
-        u.display = 'Y';
-        u.iso = 'N';
-        u.min_qty = 0;
-        rc = tp_soup_client_send(&g->soup, buf, tp_ouch_enc_replace(buf, &u), now);
+        rc = tp_soup_client_send(&g->soup, buf, tp_ouch_enc_replace_tpl(buf, g->replace_tpl, &u),
+                                 now);
     } else {
         tp_risk_on_open(&g->risk, sym, side, r->shares);
         rc = send_enter(g, o, now);

@@ -27,6 +27,7 @@
 #include "common/compiler.h"
 #include "gw/control.h"
 #include "gw/token_store.h"
+#include "ouch/fields.h"
 #include "ouch/ouch.h"
 #include "risk/risk.h"
 #include "shm/hist.h"
@@ -99,7 +100,9 @@ typedef struct {
     tp_risk_limits risk;
     char symbols[TP_RISK_MAX_SYMBOLS][8];
     uint32_t n_symbols;
-    char firm[5];
+    char firm[5];                /* OUCH Firm, space-padded; blank = the account's default firm */
+    tp_ouch_order_fields ouch;   /* of every Enter (Replace: display, iso); 0 = the default,
+                                  * TP_OUCH_FIELDS_PROP */
     char token_file[256];
     char control_file[256];
     uint32_t max_orders;
@@ -128,6 +131,10 @@ typedef struct {
     uint32_t n_orders;
     tokmap by_counter;    /* token counter -> order index */
     tp_gw_stats st;
+    /* Enter and Replace as sent but for the per-order fields, made once at init: the
+     * firm-specific fields cost no work per order */
+    uint8_t enter_tpl[TP_OUCH_ENTER_LEN];
+    uint8_t replace_tpl[TP_OUCH_REPLACE_LEN];
     tp_hist h[GW_H_COUNT];
     int batching;                      /* between tp_gw_batch_begin and _end */
     uint32_t batch_n;

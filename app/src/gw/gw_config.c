@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gw/secret_file.h"
+#include "ouch/fields.h"
 
 /* Money is an integer in units of 1/10000 USD (the OUCH Price(4) scale), keys ending _e4. */
 const tp_kv_key TP_GW_KEYS[] = {
@@ -24,7 +25,12 @@ const tp_kv_key TP_GW_KEYS[] = {
     {"ouch.max_reconnects", "0", "give up after this many connection attempts (0 = never)"},
     {"ouch.resume_after_end_ms", "1000", "log in again this long after an End of Session, doubling while only 'Z' answers (0 = the end is final)"},
     {"symbols", "AAPL,MSFT,NVDA", "tradable symbols (index order = strategy symbol ids)"},
-    {"firm", "TPFM", "OUCH firm (<= 4 chars)"},
+    {"firm", "", "OUCH Firm (MPID): 0-4 capital letters; empty = the OUCH account's default firm"},
+    {"ouch.display", "Y", "OUCH Display of every order (Enter and Replace): Y anonymous, A attributable, N non-display, P post-only, ... (README)"},
+    {"ouch.capacity", "P", "OUCH Capacity: P principal, A agency, R riskless principal, O other"},
+    {"ouch.iso", "N", "OUCH Intermarket Sweep Eligibility (Enter and Replace): N not eligible, Y eligible, y trade-at ISO"},
+    {"ouch.cross_type", "N", "OUCH Cross Type: N continuous market, O opening, C closing, H halt/IPO, S supplemental, R retail (BX), E extended life"},
+    {"ouch.customer_type", "N", "OUCH Customer Type: N not retail designated, R retail designated"},
     {"token_file", "", "persistent day counter for tokens (default /var/lib/tickpath/gw-NAME.tokens)"},
     {"control_file", "", "kill-switch page (default /dev/shm/tickpath-gw-NAME.ctl)"},
     {"max_orders", "1048576", "orders per run"},
@@ -120,6 +126,56 @@ static int credentials(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *
                                sizeof g->soup.password, err, errlen);
 }
 
+/* The key of each tp_ouch_field, in its order. */
+static const char *const OUCH_KEY[TP_OUCH_F_COUNT] = {
+    "ouch.display", "ouch.capacity", "ouch.iso", "ouch.cross_type", "ouch.customer_type",
+};
+
+/* "A (agency), P (principal), ..." for an error message. */
+static void list_values(tp_ouch_field f, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (const char *v = tp_ouch_field_values(f); *v && n < cap; v++) {
+        if (*v == ' ')
+            continue; /* the blank: see ouch_field() */
+        int w = snprintf(out + n, cap - n, "%s%c (%s)", n ? ", " : "", *v,
+                         tp_ouch_field_meaning(f, (uint8_t)*v));
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* One of the Enter Order's firm-specific fields: exactly one letter the OUCH 4.2 spec lists
+ * for it. Customer Type's blank ("the port's default") is not offered: a value in the file
+ * cannot be a blank, and the gateway states what it is rather than leave it to a setting at
+ * the exchange that may say retail. */
+static int ouch_field(const tp_kvconf *c, tp_ouch_field f, uint8_t *out, char *err,
+                      size_t errlen)
+{
+    const char *k = OUCH_KEY[f], *v = tp_kv_str(c, k);
+    if (strlen(v) == 1 && v[0] != ' ' && tp_ouch_field_ok(f, (uint8_t)v[0])) {
+        *out = (uint8_t)v[0];
+        return 0;
+    }
+    char allowed[512];
+    list_values(f, allowed, sizeof allowed);
+    FAIL("%s: '%s' is not an OUCH 4.2 %s; one of: %s%s", k, v, tp_ouch_field_name(f), allowed,
+         f == TP_OUCH_F_CUSTOMER_TYPE ? " (the spec's blank, the port's default, is not "
+                                        "offered: the gateway says which)" : "");
+}
+
+void tp_gw_config_order_fields(const tp_gw_cfg *g, char *out, size_t cap)
+{
+    int fl = 4;
+    while (fl && g->firm[fl - 1] == ' ')
+        fl--;
+    snprintf(out, cap, "firm=%.*s%s display=%c capacity=%c iso=%c cross_type=%c "
+             "customer_type=%c", fl, g->firm, fl ? "" : "(account default)", g->ouch.display,
+             g->ouch.capacity, g->ouch.iso, g->ouch.cross_type, g->ouch.customer_type);
+}
+
 int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *err,
                        size_t errlen)
 {
@@ -171,10 +227,17 @@ int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *g, char *
     if (!g->n_symbols)
         FAIL("symbols: none");
     const char *firm = tp_kv_str(c, "firm");
-    if (strlen(firm) > 4)
-        FAIL("firm: '%s' is longer than 4 characters", firm);
+    size_t fl = strlen(firm);
+    if (fl > 4 || strspn(firm, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != fl)
+        FAIL("firm: '%s' is not 0-4 capital letters (OUCH Firm, an MPID; empty = the OUCH "
+             "account's default firm)", firm);
     memset(g->firm, ' ', 4);
-    memcpy(g->firm, firm, strlen(firm));
+    memcpy(g->firm, firm, fl);
+    uint8_t *ouch[TP_OUCH_F_COUNT] = {&g->ouch.display, &g->ouch.capacity, &g->ouch.iso,
+                                      &g->ouch.cross_type, &g->ouch.customer_type};
+    for (int i = 0; i < TP_OUCH_F_COUNT; i++)
+        if (ouch_field(c, (tp_ouch_field)i, ouch[i], err, errlen) != 0)
+            return -1;
     const char *tf = tp_kv_str(c, "token_file"), *cf = tp_kv_str(c, "control_file");
     if (*tf)
         snprintf(g->token_file, sizeof g->token_file, "%s", tf);

@@ -21,6 +21,10 @@ int tp_gw_config_header(const tp_kvconf *c, const char *program, char *err, size
 int tp_gw_config_build(const tp_kvconf *c, int read_secret, tp_gw_cfg *out, char *err,
                        size_t errlen);
 
+/* "firm=F display=D capacity=C iso=I cross_type=X customer_type=T" (--check-config output:
+ * what every Enter Order says about the firm). */
+void tp_gw_config_order_fields(const tp_gw_cfg *g, char *out, size_t cap);
+
 /* "credential:NAME", "file:PATH" or "env:NAME" (for --check-config output; never the secret). */
 void tp_gw_config_password_source(const tp_kvconf *c, char *out, size_t cap);
 

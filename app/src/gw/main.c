@@ -209,8 +209,10 @@ int main(int argc, char **argv)
     if (check_only) {
         char src[TP_KV_VAL + 8];
         tp_gw_config_password_source(&cfg, src, sizeof src);
-        printf("config ok: program=gw ouch=%s:%u user=%s password=%s\n", gc.soup.host,
-               gc.soup.port, gc.soup.username, src);
+        char fields[128];
+        tp_gw_config_order_fields(&gc, fields, sizeof fields);
+        printf("config ok: program=gw ouch=%s:%u user=%s password=%s %s\n", gc.soup.host,
+               gc.soup.port, gc.soup.username, src, fields);
         return 0;
     }
     gc.out = stdout;

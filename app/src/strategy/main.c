@@ -338,10 +338,12 @@ int main(int argc, char **argv)
     if (check_only) {
         char src[TP_KV_VAL + 8];
         tp_gw_config_password_source(&cfg, src, sizeof src);
+        char fields[128];
+        tp_gw_config_order_fields(&gc, fields, sizeof fields);
         printf("config ok: program=strategy mode=%s source=%s symbol=%s threads=%d ouch=%s:%u "
-               "user=%s password=%s\n", tp_kv_str(&cfg, "strategy.mode"),
+               "user=%s password=%s %s\n", tp_kv_str(&cfg, "strategy.mode"),
                tp_kv_str(&cfg, "strategy.source"), sc.symbol, sc.threads, gc.soup.host,
-               gc.soup.port, gc.soup.username, src);
+               gc.soup.port, gc.soup.username, src, fields);
         return 0;
     }
     gc.out = stdout;
