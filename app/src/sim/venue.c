@@ -306,22 +306,56 @@ static void fill_accepted(const venue *v, const sim_order *so, tp_ouch_accepted 
     a->tif = so->tif;
     a->display = so->display;
     a->order_ref = so->ref;
-    a->capacity = 'A';
-    a->iso = 'N';
-    a->cross_type = 'N';
+    a->capacity = so->capacity;
+    a->iso = so->iso;
+    a->cross_type = so->cross_type;
     a->order_state = 'L';
     a->bbo_weight = ' ';
+}
+
+/* The Enter Order's firm-specific fields against the OUCH 4.2 spec's values (ouch/fields.h):
+ * 0, or the Rejected reason, the first failing field counted. Display: 'D' (Invalid Display
+ * Type); ISO, Cross Type, Customer Type: 'O' (Other; the spec names no reason for them).
+ * Capacity never rejects: the spec takes a value other than A, P, R as O (*capacity). */
+static uint8_t check_fields(venue *v, const tp_ouch_enter *e, uint8_t *capacity)
+{
+    venue_field_stats *f = &v->fields;
+    static const tp_ouch_field CHECKED[] = {TP_OUCH_F_DISPLAY, TP_OUCH_F_ISO, TP_OUCH_F_CROSS_TYPE,
+                                            TP_OUCH_F_CUSTOMER_TYPE};
+    const uint8_t got[] = {e->display, e->iso, e->cross_type, e->customer_type};
+    for (size_t i = 0; i < sizeof got; i++)
+        if (!tp_ouch_field_ok(CHECKED[i], got[i])) {
+            f->rejected[CHECKED[i]]++;
+            return CHECKED[i] == TP_OUCH_F_DISPLAY ? TP_OUCH_REJ_DISPLAY : TP_OUCH_REJ_OTHER;
+        }
+    *capacity = e->capacity;
+    if (!tp_ouch_field_ok(TP_OUCH_F_CAPACITY, e->capacity)) {
+        *capacity = 'O';
+        f->capacity_converted++;
+    }
+    return 0;
+}
+
+static void count_fields(venue *v, const tp_ouch_enter *e)
+{
+    uint64_t (*c)[256] = v->fields.enter;
+    c[TP_OUCH_F_DISPLAY][e->display]++;
+    c[TP_OUCH_F_CAPACITY][e->capacity]++;
+    c[TP_OUCH_F_ISO][e->iso]++;
+    c[TP_OUCH_F_CROSS_TYPE][e->cross_type]++;
+    c[TP_OUCH_F_CUSTOMER_TYPE][e->customer_type]++;
 }
 
 static void on_enter(venue *v, int user, const tp_ouch_enter *e)
 {
     v->ost.enter++;
+    count_fields(v, e);
     if (find_token(v, user, e->token) != TOKMAP_EMPTY) {
         v->ost.dup_tokens++; /* OUCH: a resent token is ignored (idempotent) */
         return;
     }
     int sym = find_sym(v, e->stock);
-    uint8_t reason = 0;
+    uint8_t reason = 0, capacity = 0;
     if (sym < 0)
         reason = TP_OUCH_REJ_STOCK;
     else if (e->side != 'B' && e->side != 'S' && e->side != 'T' && e->side != 'E')
@@ -330,7 +364,9 @@ static void on_enter(venue *v, int user, const tp_ouch_enter *e)
         reason = TP_OUCH_REJ_SIZE;
     else if (e->price == 0 || e->price > TP_OUCH_MAX_PRICE || e->price % v->tick)
         reason = TP_OUCH_REJ_PRICE;
-    else if (v->n_orders >= v->max_orders)
+    else
+        reason = check_fields(v, e, &capacity);
+    if (!reason && v->n_orders >= v->max_orders)
         reason = TP_OUCH_REJ_OTHER;
     if (reason) {
         reject(v, user, e->token, reason);
@@ -344,7 +380,10 @@ static void on_enter(venue *v, int user, const tp_ouch_enter *e)
     so->sym = (uint16_t)sym;
     so->side = e->side;
     so->state = 'L';
-    so->display = e->display == 'N' ? 'N' : 'Y';
+    so->display = e->display; /* hidden in the engine: 'N' only (no pegs, no crosses here) */
+    so->capacity = capacity;
+    so->iso = e->iso;
+    so->cross_type = e->cross_type;
     so->leaves = e->shares;
     so->tif = e->tif;
     memcpy(so->firm, e->firm, 4);
@@ -407,6 +446,8 @@ static void on_cancel(venue *v, int user, const tp_ouch_cancel *x)
 static void on_replace(venue *v, int user, const tp_ouch_replace *r)
 {
     v->ost.replace++;
+    v->fields.replace_display[r->display]++;
+    v->fields.replace_iso[r->iso]++;
     uint32_t oi = find_token(v, user, r->existing);
     if (oi == TOKMAP_EMPTY || v->orders[oi].state != 'L') {
         v->ost.unknown_token++;
@@ -423,6 +464,14 @@ static void on_replace(venue *v, int user, const tp_ouch_replace *r)
                                             ? TP_OUCH_REJ_SIZE : TP_OUCH_REJ_PRICE);
         return;
     }
+    /* the Replace's own Display and ISO, as on an Enter (check_fields) */
+    if (!tp_ouch_field_ok(TP_OUCH_F_DISPLAY, r->display) ||
+        !tp_ouch_field_ok(TP_OUCH_F_ISO, r->iso)) {
+        int display = !tp_ouch_field_ok(TP_OUCH_F_DISPLAY, r->display);
+        v->fields.rejected[display ? TP_OUCH_F_DISPLAY : TP_OUCH_F_ISO]++;
+        reject(v, user, r->replacement, display ? TP_OUCH_REJ_DISPLAY : TP_OUCH_REJ_OTHER);
+        return;
+    }
     uint32_t ni = v->n_orders++;
     sim_order *so = &v->orders[ni];
     *so = *old;
@@ -430,6 +479,9 @@ static void on_replace(venue *v, int user, const tp_ouch_replace *r)
     memcpy(so->token, r->replacement, 14);
     so->leaves = r->shares;
     so->tif = r->tif;
+    /* echoed in Replaced; the engine keeps the order displayed or hidden as it was entered */
+    so->display = r->display;
+    so->iso = r->iso;
     tokmap_put(&v->tokens, token_key(user, r->replacement), ni);
     so->ref = v->me.next_ref;
     tp_ouch_accepted a;
@@ -518,6 +570,46 @@ void venue_flush(venue *v)
     itch_out_flush(&v->out);
 }
 
+/* {"Y": 3, ...}: the byte values seen, a printable one as itself, any other as "0xNN". */
+static void write_values(FILE *f, const uint64_t c[256])
+{
+    int first = 1;
+    fputc('{', f);
+    for (int b = 0; b < 256; b++) {
+        if (!c[b])
+            continue;
+        fputs(first ? "" : ", ", f);
+        first = 0;
+        if (b >= 0x20 && b < 0x7f && b != '"' && b != '\\')
+            fprintf(f, "\"%c\": %llu", b, (unsigned long long)c[b]);
+        else
+            fprintf(f, "\"0x%02x\": %llu", b, (unsigned long long)c[b]);
+    }
+    fputc('}', f);
+}
+
+static void write_field_stats(const venue_field_stats *fs, FILE *f)
+{
+    static const char *const KEY[TP_OUCH_F_COUNT] = {"display", "capacity", "iso", "cross_type",
+                                                     "customer_type"};
+    fputs(" \"ouch_fields\": {\"enter\": {", f);
+    for (int i = 0; i < TP_OUCH_F_COUNT; i++) {
+        fprintf(f, "%s\"%s\": ", i ? ", " : "", KEY[i]);
+        write_values(f, fs->enter[i]);
+    }
+    fputs("},\n  \"replace\": {\"display\": ", f);
+    write_values(f, fs->replace_display);
+    fputs(", \"iso\": ", f);
+    write_values(f, fs->replace_iso);
+    fprintf(f, "},\n  \"rejected\": {\"display\": %llu, \"iso\": %llu, \"cross_type\": %llu, "
+            "\"customer_type\": %llu}, \"capacity_converted\": %llu},\n",
+            (unsigned long long)fs->rejected[TP_OUCH_F_DISPLAY],
+            (unsigned long long)fs->rejected[TP_OUCH_F_ISO],
+            (unsigned long long)fs->rejected[TP_OUCH_F_CROSS_TYPE],
+            (unsigned long long)fs->rejected[TP_OUCH_F_CUSTOMER_TYPE],
+            (unsigned long long)fs->capacity_converted);
+}
+
 int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
 {
     double seconds = (double)(m->written_ns - m->started_ns) / 1e9;
@@ -551,6 +643,7 @@ int venue_write_stats(venue *v, FILE *f, const venue_stats_meta *m)
             (unsigned long long)o->executed_msgs, (unsigned long long)o->canceled_msgs,
             (unsigned long long)o->replaced_msgs, (unsigned long long)o->ioc_canceled,
             v->n_orders);
+    write_field_stats(&v->fields, f);
     fprintf(f, " \"soup\": {\"accepts\": %llu, \"logins\": %llu, \"login_rejects\": %llu, "
             "\"logouts\": %llu, \"dead_links\": %llu, \"framing_errors\": %llu, \"kicked\": %llu, "
             "\"hb_tx\": %llu, \"hb_rx\": %llu, \"unseq_rx\": %llu, \"seq_tx\": %llu, "

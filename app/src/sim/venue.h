@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/rng.h"
+#include "ouch/fields.h"
 #include "shm/hist.h"
 #include "sim/itch_out.h"
 #include "sim/match.h"
@@ -21,14 +22,16 @@ typedef struct {
     uint16_t sym;
     uint8_t side;   /* OUCH side letter */
     uint8_t state;  /* 'L' live, 'D' done */
-    uint8_t display;
-    uint8_t pad_;
+    /* as entered (capacity: 'O' when the entry's was not one the spec lists); echoed in
+     * Accepted / Replaced */
+    uint8_t display, capacity, iso, cross_type;
     uint32_t me_idx;
     uint32_t leaves;
     uint32_t tif;
     char firm[4];
     uint64_t ref;
 } sim_order;
+_Static_assert(sizeof(sim_order) == 48, "the simulator's order table: 48 bytes per order");
 
 typedef struct {
     uint64_t token;   /* counter part (base-36 decoded), for the CSV */
@@ -48,6 +51,15 @@ typedef struct {
         t2t_no_trigger, arrivals_dropped,
         rx_stamped, rx_unstamped; /* Enter/Replace with / without a kernel receive stamp */
 } venue_ouch_stats;
+
+/* The firm-specific fields of the Enter and Replace messages received (ouch/fields.h): how
+ * many carried each byte value, and what the spec's checks did with them. */
+typedef struct {
+    uint64_t enter[TP_OUCH_F_COUNT][256];  /* every Enter decoded (resent tokens too) */
+    uint64_t replace_display[256], replace_iso[256];
+    uint64_t rejected[TP_OUCH_F_COUNT];    /* Enter/Replace rejected for this field */
+    uint64_t capacity_converted;           /* Capacity the spec does not list, taken as 'O' */
+} venue_field_stats;
 
 typedef struct {
     uint64_t adds, cancels, aggressive, actions;
@@ -87,6 +99,7 @@ typedef struct {
     sim_arrival *arrivals;
     uint64_t n_arrivals, max_arrivals;
     venue_ouch_stats ost;
+    venue_field_stats fields;
 } venue;
 
 typedef struct {
