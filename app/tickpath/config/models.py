@@ -13,7 +13,14 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tickpath.config.quote import shown
 from tickpath.cpulist import MAX_CPU
@@ -338,6 +345,114 @@ class SecretRef(_Model):
         return value
 
 
+# The values NASDAQ's OUCH 4.2 spec lists for the Enter Order's one-letter firm-specific
+# fields, with the spec's names (the same lists as app/src/ouch/fields.c, which names the
+# sources: the spec OUCH4.2.pdf as transcribed by Open-Markets-Initiative's OUCH 4.2
+# definitions and Wireshark's OUCH dissector).
+OUCH_VALUES: dict[str, dict[str, str]] = {
+    "display": {
+        "A": "Attributable-Price to Display",
+        "Y": "Anonymous-Price to Comply",
+        "N": "Non-Display",
+        "P": "Post-Only",
+        "I": "Imbalance-Only (opening and closing cross only)",
+        "M": "Mid-Point Peg",
+        "W": "Mid-Point Peg Post Only",
+        "L": "Post-Only and Attributable-Price to Display",
+        "O": "Retail Order Type 1",
+        "T": "Retail Order Type 2",
+        "Q": "Retail Price Improvement Order",
+        "m": "Mid-Point Peg and Mid-Point Trade Now",
+        "n": "Non-Display and Mid-Point Trade Now",
+    },
+    "capacity": {"A": "agency", "P": "principal", "R": "riskless principal", "O": "other"},
+    "iso": {"Y": "eligible", "N": "not eligible", "y": "Trade-at Intermarket Sweep Order"},
+    "cross_type": {
+        "N": "no cross (continuous market)",
+        "O": "opening cross",
+        "C": "closing cross",
+        "H": "halt/IPO cross",
+        "S": "supplemental order",
+        "R": "retail (BX only)",
+        "E": "extended life",
+    },
+    # The spec's third value, a blank (the port's default), is not offered: the gateway says
+    # which rather than leave it to a setting at the exchange that may say retail.
+    "customer_type": {"R": "retail designated order", "N": "not a retail designated order"},
+}
+_OUCH_NAMES = {
+    "display": "Display",
+    "capacity": "Capacity",
+    "iso": "Intermarket Sweep Eligibility",
+    "cross_type": "Cross Type",
+    "customer_type": "Customer Type",
+}
+_FIRM = re.compile(r"^[A-Z]{0,4}$")
+
+
+class EnterOrder(_Model):
+    """The firm-specific fields of every OUCH 4.2 Enter Order the gateway sends (a Replace
+    Order carries display and iso too). The defaults are a proprietary trading firm's: its
+    own account (principal), not retail designated, displayed, no sweep, continuous market."""
+
+    firm: str = Field(
+        default="",
+        description="OUCH Firm: the MPID, 0-4 capital letters; empty (blank on the wire) = the "
+        "OUCH account's default firm",
+    )
+    display: str = Field(
+        default="Y", description="Display: Y Anonymous-Price to Comply (displayed), A "
+        "Attributable-Price to Display, N Non-Display, P Post-Only, ... (the spec's 13 values)"
+    )
+    capacity: str = Field(
+        default="P",
+        description="Capacity: P principal (the firm's own account), A agency, R riskless "
+        "principal, O other",
+    )
+    iso: str = Field(
+        default="N",
+        description="Intermarket Sweep Eligibility: N not eligible, Y eligible, y trade-at ISO "
+        "(Y claims the firm swept every better-priced protected quote)",
+    )
+    cross_type: str = Field(
+        default="N",
+        description="Cross Type: N continuous market, O opening, C closing, H halt/IPO, "
+        "S supplemental, R retail (BX), E extended life",
+    )
+    customer_type: str = Field(
+        default="N",
+        description="Customer Type: N not a retail designated order, R retail designated "
+        "(only for orders of a retail customer)",
+    )
+
+    @field_validator("firm", mode="before")
+    @classmethod
+    def _firm(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _FIRM.match(value):
+            raise ValueError(
+                f"{shown(value)} is not 0-4 capital letters (OUCH Firm, an MPID; empty = the "
+                "OUCH account's default firm)"
+            )
+        return value
+
+    @field_validator("display", "capacity", "iso", "cross_type", "customer_type", mode="before")
+    @classmethod
+    def _letter(cls, value: Any, info: ValidationInfo) -> str:
+        field = str(info.field_name)
+        allowed = OUCH_VALUES[field]
+        if isinstance(value, str) and value in allowed:
+            return value
+        listed = ", ".join(f"{k} ({v})" for k, v in allowed.items())
+        extra = (
+            " (the spec's blank, the port's default, is not offered: say which)"
+            if field == "customer_type"
+            else ""
+        )
+        raise ValueError(
+            f"{shown(value)} is not an OUCH 4.2 {_OUCH_NAMES[field]}; one of: {listed}{extra}"
+        )
+
+
 class Gateway(_Model):
     """The OUCH 4.2 order-entry session (SoupBinTCP)."""
 
@@ -354,6 +469,11 @@ class Gateway(_Model):
         min_length=1,
         max_length=64,
         description="tradable symbols (1-8 characters each); default: the strategy's symbol",
+    )
+    enter_order: EnterOrder = Field(
+        default_factory=EnterOrder,
+        description="the firm-specific fields of every Enter Order (defaults: a proprietary "
+        "firm's)",
     )
 
     @field_validator("symbols")

@@ -120,6 +120,14 @@ def _gateway(cfg: Config, program: str) -> list[tuple[str, object]]:
         pairs.append(("ouch.password.file", g.password.file))
     pairs += [
         ("symbols", ",".join(g.symbols if g.symbols is not None else [cfg.strategy.symbol])),
+        # every Enter Order's firm-specific fields, always written: the file says what the
+        # gateway claims (firm empty = blank on the wire, the OUCH account's default firm)
+        ("firm", g.enter_order.firm),
+        ("ouch.display", g.enter_order.display),
+        ("ouch.capacity", g.enter_order.capacity),
+        ("ouch.iso", g.enter_order.iso),
+        ("ouch.cross_type", g.enter_order.cross_type),
+        ("ouch.customer_type", g.enter_order.customer_type),
         ("risk.max_order_shares", r.max_order_shares),
         ("risk.max_notional_e4", _e4(r.max_notional)),
         ("risk.min_price_e4", _e4(r.min_price)),
