@@ -60,7 +60,8 @@ lint: deps ## yamllint, ansible-lint (production), ruff, mypy
 	ruff check app tests molecule filter_plugins roles/*/filter_plugins roles/preflight/files
 	mypy --config-file app/pyproject.toml app/tickpath
 	MYPYPATH=app mypy --strict --config-file app/pyproject.toml \
-	    roles/preflight/filter_plugins/tickpath_layout.py roles/reboot/filter_plugins/bootargs.py
+	    roles/preflight/filter_plugins/tickpath_layout.py roles/reboot/filter_plugins/bootargs.py \
+	    roles/preflight/filter_plugins/tickpath_platform.py
 
 c-test: build-asan ## C unit tests under ASan/UBSan + short fuzz run
 	meson test -C $(BUILD_ASAN) --print-errorlogs

@@ -1,0 +1,1 @@
+../../preflight/filter_plugins/tickpath_platform.py
