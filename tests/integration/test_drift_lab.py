@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -125,12 +126,27 @@ def failing(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+# The lab's PTP client steers the clock this whole machine shares; when the machine is busy, a
+# clock step seen by ptp4l's clockcheck drops the port to UNCALIBRATED for ~16 s
+# (SYNCHRONIZATION_FAULT) whatever the configuration. A drift of these checks that a test did
+# not cause gets one more look after that time; a real one is still there then.
+FLAPPING = {"ptp_lock", "ptp_offset"}
+
+
+def settled_failing(drift: Callable[[], Records], expected: set[str]) -> Records:
+    bad = failing(drift())
+    if set(bad) - expected and set(bad) - expected <= FLAPPING:
+        time.sleep(20)
+        bad = failing(drift())
+    return bad
+
+
 def test_converged_host_has_no_drift(
     drift: Callable[[], dict[str, dict[str, Any]]],
 ) -> None:
     records = drift()
     assert records, "no records for trader1"
-    bad = failing(records)
+    bad = settled_failing(drift, set()) if failing(records) else {}
     assert not bad, "converged lab host drifts (run site.yml first):\n" + "\n".join(
         f"{c}: expected {r['expected']} actual {r['actual']} {r['detail']}"
         for c, r in bad.items()
@@ -226,7 +242,7 @@ def test_drift_is_reported_alone(
     actual: Any,
 ) -> None:
     introduce(make)
-    bad = failing(drift())
+    bad = settled_failing(drift, {check})
     assert list(bad) == [check], (
         f"{kind}: expected only {check} to drift, got {sorted(bad)}"
     )
@@ -268,7 +284,7 @@ def test_remediation_waits_for_a_restarted_ptp4l(
 def test_clean_again_after_restore(
     drift: Callable[[], dict[str, dict[str, Any]]],
 ) -> None:
-    bad = failing(drift())
+    bad = settled_failing(drift, set())
     assert not bad, (
         f"drift left after the finalizers restored every change: {sorted(bad)}"
     )
