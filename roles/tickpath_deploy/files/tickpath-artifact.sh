@@ -3,6 +3,8 @@
 #
 #   tickpath-artifact.sh version TOP            print the working tree's version
 #   tickpath-artifact.sh build TOP VERSION DIR  build DIR/tickpath-VERSION-ARCH.tar.gz (+ .manifest.json)
+#   tickpath-artifact.sh import FILE SHA256 DIR  take a prebuilt artifact (a release, a CI build) into
+#                                               DIR after checking its sha256; prints its version
 #
 # Version: <package version>-g<short commit> for a clean tree; a tree with changes (or without
 # commits) under app/ gets a content hash instead: -g<commit>.d<hash> / -d<hash>, so a changed
@@ -133,8 +135,50 @@ PY
     echo "built $out/$name.tar.gz"
 }
 
+# A prebuilt artifact: the controller needs no compiler and no sources (AWX/AAP). Its sha256 is
+# checked before anything is read from it; its manifest (inside, next to the top directory
+# tickpath-VERSION-ARCH/) names it; it is placed in DIR under that name as if built here.
+import_artifact() {
+    local file=$1 want=$2 out=$3 got top manifest version arch name
+    [[ $want =~ ^[0-9a-f]{64}$ ]] || die "the sha256 must be 64 lowercase hex digits"
+    [[ -f $file ]] || die "no artifact at $file"
+    got=$(sha256sum "$file" | cut -d' ' -f1)
+    [[ $got == "$want" ]] || die "$file has sha256 $got, not the expected $want: not used"
+    top=$(tar -tzf "$file" 2>/dev/null | sed -n 1p) || die "$file is not a gzip tar"
+    top=${top%%/*}
+    [[ $top =~ ^tickpath-[0-9A-Za-z][0-9A-Za-z._+-]{0,63}-[a-z0-9_]+$ ]] \
+        || die "$file is not a tickpath artifact (top directory '$top')"
+    mkdir -p "$out"
+    tmp=$(mktemp -d "$out/.import.XXXXXX")
+    trap 'rm -rf "${tmp:-}"' EXIT
+    tar -xzf "$file" -C "$tmp" "$top/manifest.json" 2>/dev/null || die "$file has no $top/manifest.json"
+    manifest=$tmp/$top/manifest.json
+    read -r version arch < <("$py" - "$manifest" <<'PYM'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["version"], m["arch"]) if m.get("name") == "tickpath" else sys.exit(1)
+PYM
+    ) || die "$file: its manifest is not a tickpath manifest"
+    name=tickpath-$version-$arch
+    [[ $top == "$name" ]] || die "$file: top directory $top does not match its manifest ($name)"
+    exec 9>"$out/.$name.lock"
+    flock 9
+    # the manifest lists every file's sha256: the same manifest is the same content
+    if [[ -f $out/$name.tar.gz ]] && cmp -s "$manifest" "$out/$name.manifest.json"; then
+        echo "exists $version"
+        return
+    fi
+    [[ ! -e $out/$name.tar.gz ]] || die "$out/$name.tar.gz exists with other content: remove it or use another version"
+    cp "$manifest" "$tmp/$name.manifest.json"
+    cp "$file" "$tmp/$name.tar.gz"
+    mv "$tmp/$name.manifest.json" "$out/"
+    mv "$tmp/$name.tar.gz" "$out/"
+    echo "imported $version"
+}
+
 case ${1:-} in
     version) [[ $# -eq 2 ]] || die "usage: $0 version TOP"; tree_version "$2" ;;
     build) [[ $# -eq 4 ]] || die "usage: $0 build TOP VERSION DIR"; build "$2" "$3" "$4" ;;
-    *) die "usage: $0 version TOP | build TOP VERSION DIR" ;;
+    import) [[ $# -eq 4 ]] || die "usage: $0 import FILE SHA256 DIR"; import_artifact "$2" "$3" "$4" ;;
+    *) die "usage: $0 version TOP | build TOP VERSION DIR | import FILE SHA256 DIR" ;;
 esac
