@@ -17,7 +17,7 @@ LAB_INV      := inventories/lab
 PYTEST_ARGS  ?=
 
 .PHONY: help deps image build build-asan lab lab-down lab-up test lint c-test fuzz bench \
-        pytest pytest-only molecule clean
+        pytest pytest-only unit molecule clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ pytest: build lab ## pytest: units, C via binaries, testinfra on lab hosts, inte
 
 pytest-only: ## pytest against the lab as it is (make lab first)
 	TICKPATH_REQUIRE_LAB=1 TICKPATH_LAB_CONVERGED=1 pytest $(PYTEST_ARGS)
+
+unit: build ## quick: Python units and the C programs' pytest checks, no lab and no netns (a minute)
+	pytest -q -m "not lab and not netns" tests/unit tests/c
 
 molecule: image ## every molecule scenario
 	@bash scripts/molecule-all.sh

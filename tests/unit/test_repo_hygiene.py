@@ -40,3 +40,13 @@ def test_no_issue_numbers_in_code_comments() -> None:
             if pattern.search(line):
                 hits.append(f"{name}:{n}: {line.strip()}")
     assert not hits, "comments citing issue numbers:\n" + "\n".join(hits)
+
+
+def test_make_unit_needs_no_lab() -> None:
+    """`make unit`, the quick loop, runs pytest without the lab or namespaces (make pytest needs both)."""
+    proc = subprocess.run(["make", "-C", str(TOP), "-n", "unit"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    runs = [line for line in proc.stdout.splitlines() if line.startswith("pytest")]
+    assert runs and all('-m "not lab and not netns"' in r for r in runs)
+    assert "lab.yml" not in proc.stdout and "site.yml" not in proc.stdout
