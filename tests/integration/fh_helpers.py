@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from support.programs import binary
+
 _COUNTER = itertools.count()
 
 LINES: dict[str, dict[str, Any]] = {
@@ -32,15 +34,6 @@ SNAPSHOT_PORT = 26501
 SESSION = "TPTEST0001"
 
 
-def bindir() -> Path:
-    return Path(os.environ.get("TICKPATH_BINDIR", "/work/main/.venv/bin"))
-
-
-def binary(name: str) -> str:
-    path = bindir() / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not built (make build, or set TICKPATH_BINDIR)")
-    return str(path)
 
 
 def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,7 @@
 """Helpers for the gateway/simulator integration tests: start the real C programs
 (tickpath-sim, tickpath-gw, tickpath-strategy) on loopback and talk to them.
 
-Binaries come from $TICKPATH_BINDIR or /work/main/.venv/bin.
+Binaries come from support.programs ($TICKPATH_BINDIR, else this checkout's .venv/bin).
 """
 
 from __future__ import annotations
@@ -20,20 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
+from support.programs import binary, bindir
+
 Event = dict[str, Any]
 
 
-def bindir() -> Path:
-    return Path(os.environ.get("TICKPATH_BINDIR", "/work/main/.venv/bin"))
-
-
-def binary(name: str) -> str:
-    path = bindir() / name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} missing: build and install app/ (meson install)"
-        )
-    return str(path)
+# A simulator sized for a test (its defaults size the engine and stores for a trading day).
+SIM_SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8", "ouch.store_mb=4")
+needs_sim = pytest.mark.skipif(not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed")
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

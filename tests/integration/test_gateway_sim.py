@@ -17,28 +17,22 @@ from typing import Any
 
 import pytest
 from gw_helpers import (
+    SIM_SMALL,
     Event,
     Gw,
     Login,
     Sim,
     binary,
-    bindir,
+    needs_sim,
     running,
     write_credentials,
     write_login,
 )
 from tickpath.histogram import Histogram
 
-pytestmark = pytest.mark.skipif(
-    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
-)
+pytestmark = needs_sim
 
-SMALL = (
-    "engine.max_orders=65536",
-    "ouch.max_orders=65536",
-    "rerequest.store_mb=8",
-    "ouch.store_mb=4",
-)
+SMALL = SIM_SMALL
 
 
 @pytest.fixture

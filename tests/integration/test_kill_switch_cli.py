@@ -15,14 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gw_helpers import Gw, Login, Sim, bindir, running, write_credentials, write_login
+from gw_helpers import SIM_SMALL, Gw, Login, Sim, needs_sim, running, write_credentials, write_login
 
-pytestmark = pytest.mark.skipif(
-    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
-)
+pytestmark = needs_sim
 
-SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8",
-         "ouch.store_mb=4")
+SMALL = SIM_SMALL
 
 
 def tickpath(*args: str) -> subprocess.CompletedProcess[str]:

@@ -28,12 +28,13 @@ from typing import Any
 import pytest
 import yaml
 from gw_helpers import (
+    SIM_SMALL,
     Event,
     Gw,
     Sim,
     _reader,
     binary,
-    bindir,
+    needs_sim,
     running,
     write_credentials,
     write_login,
@@ -41,19 +42,11 @@ from gw_helpers import (
 from tickpath.config import render
 from tickpath.config.validate import validate_text
 
-pytestmark = pytest.mark.skipif(
-    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
-)
+pytestmark = needs_sim
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_YAML = REPO / "app" / "tickpath" / "config" / "examples" / "lab.yaml"
-SMALL = (
-    "flow.rate=0",
-    "engine.max_orders=65536",
-    "ouch.max_orders=65536",
-    "rerequest.store_mb=8",
-    "ouch.store_mb=4",
-)
+SMALL = ("flow.rate=0", *SIM_SMALL)
 FIELDS = ("display", "capacity", "iso", "cross_type", "customer_type")
 #: The OUCH 4.2 spec's values (app/src/ouch/fields.h names the sources); the config offers
 #: all but Customer Type's blank.

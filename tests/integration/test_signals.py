@@ -30,10 +30,9 @@ from fh_helpers import (
     pub_argv,
     wait_running,
 )
-from gw_helpers import Gw, Sim, write_credentials, write_login
+from gw_helpers import SIM_SMALL, Gw, Sim, write_credentials, write_login
 
-SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8",
-         "ouch.store_mb=4")
+SMALL = SIM_SMALL
 
 
 def wait_json(path: Path, proc: subprocess.Popen[Any], timeout: float = 10.0) -> dict[str, Any]:

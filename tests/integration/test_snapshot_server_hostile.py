@@ -39,18 +39,11 @@ from fh_helpers import (
     shm_counters,
     wait_running,
 )
-from gw_helpers import Sim, binary, bindir, free_port, running, write_credentials
+from gw_helpers import SIM_SMALL, Sim, binary, free_port, needs_sim, running, write_credentials
 
-pytestmark = pytest.mark.skipif(
-    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
-)
+pytestmark = needs_sim
 
-SMALL = (
-    "engine.max_orders=65536",
-    "ouch.max_orders=65536",
-    "rerequest.store_mb=8",
-    "ouch.store_mb=4",
-)
+SMALL = SIM_SMALL
 # The documented defaults (src/sim/README.md); test_defaults_are_documented checks them.
 DEFAULTS = {
     "snapshot.max_conns": "4",

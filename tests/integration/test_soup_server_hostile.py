@@ -13,19 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gw_helpers import Gw, Sim, binary, bindir, running, write_credentials, write_login
+from gw_helpers import SIM_SMALL, Gw, Sim, binary, needs_sim, running, write_credentials, write_login
 
-pytestmark = pytest.mark.skipif(
-    not (bindir() / "tickpath-sim").is_file(), reason="tickpath-sim not built/installed"
-)
+pytestmark = needs_sim
 
-SMALL = (
-    "flow.rate=0",
-    "engine.max_orders=65536",
-    "ouch.max_orders=65536",
-    "rerequest.store_mb=8",
-    "ouch.store_mb=4",
-)
+SMALL = ("flow.rate=0", *SIM_SMALL)
 # The simulator's documented defaults (src/sim/README.md); test_defaults_are_documented
 # checks them against --print-config.
 DEFAULT_MAX_CONNS = 16

@@ -36,7 +36,7 @@ from fh_helpers import (
     stats,
     wait_running,
 )
-from gw_helpers import Login, Sim, write_credentials, write_login
+from gw_helpers import SIM_SMALL, Login, Sim, write_credentials, write_login
 from tickpath.shm import FeedShm
 
 pytestmark = [
@@ -46,8 +46,7 @@ pytestmark = [
 
 DAY_MSGS = 60_000
 EVERY = 10
-SMALL = ("engine.max_orders=65536", "ouch.max_orders=65536", "rerequest.store_mb=8",
-         "ouch.store_mb=4")
+SMALL = SIM_SMALL
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.programs import bindir
 from tickpath.histogram import Histogram
 from tickpath.shm import (
     HEARTBEAT_MAX_S,
@@ -30,7 +31,7 @@ from tickpath.shm import (
 from tickpath.shm.live import status_doc, take
 from tickpath.shm.prom import render, write_textfile
 
-FH = Path(os.environ.get("TICKPATH_BINDIR", "/work/main/.venv/bin")) / "tickpath-fh"
+FH = bindir() / "tickpath-fh"
 pytestmark = pytest.mark.skipif(not FH.exists(), reason="tickpath-fh not built (make build)")
 
 CAP = 16
