@@ -116,6 +116,10 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 rm -f "$root/etc/apt/sources.list"
 
+# Before the kernel's initramfs is made: its fsck hook reads the root entry (pass 1), so the root
+# file system is checked at boot as on a server.
+printf 'UUID=%s / ext4 errors=remount-ro 0 1\n' "$uuid" >"$root/etc/fstab"
+
 # grub-pc: the boot sector is written below by grub-install on the image's disk; the package
 # must not ask which disk to use.
 in_root debconf-set-selections <<'EOF'
@@ -127,10 +131,9 @@ in_root apt-get -o DPkg::Lock::Timeout=900 update -qq >>"$work/debootstrap.log" 
 in_root apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${chroot_packages[@]}" \
     >>"$work/debootstrap.log" 2>&1 || { tail -30 "$work/debootstrap.log" >&2; die "apt in the image failed"; }
 
-say "configuring: hostname, fstab, network, ssh, deploy user, serial console, grub"
+say "configuring: hostname, network, ssh, deploy user, serial console, grub"
 echo trader-vm >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\ttrader-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-printf 'UUID=%s / ext4 errors=remount-ro 0 1\n' "$uuid" >"$root/etc/fstab"
 # A fresh machine-id at first boot of every overlay (scripts/vm.sh).
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id"
