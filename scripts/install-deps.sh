@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything tickpath's controller / lab machine needs, idempotently:
-#   1. Debian packages from scripts/apt-packages.txt (only the missing ones),
+#   1. Debian packages from scripts/apt-packages.txt (only the missing ones); with --vm also
+#      scripts/apt-packages-vm.txt (the lab's VM trading host: QEMU, image tools),
 #   2. /etc/containers/containers.conf settings this VM kind requires for podman,
 #   3. the pinned Python venv at .venv with the project's package installed editable.
 # Quick on rerun: each step checks before it acts.
@@ -10,13 +11,23 @@ cd "$top"
 
 say() { printf '\033[1m[deps]\033[0m %s\n' "$*"; }
 
+with_vm=0
+for arg in "$@"; do
+    case $arg in
+        --vm) with_vm=1 ;;
+        *) echo "install-deps: unknown argument $arg (usage: install-deps.sh [--vm])" >&2; exit 2 ;;
+    esac
+done
+
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: must run as root (apt-get, podman, network namespaces)" >&2
     exit 2
 fi
 
 # --- 1. Debian packages -------------------------------------------------------
-mapfile -t wanted < <(grep -v '^\s*#' scripts/apt-packages.txt | awk 'NF {print $1}')
+lists=(scripts/apt-packages.txt)
+if ((with_vm)); then lists+=(scripts/apt-packages-vm.txt); fi
+mapfile -t wanted < <(cat "${lists[@]}" | grep -v '^\s*#' | awk 'NF {print $1}' | sort -u)
 missing=()
 for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -24,8 +35,9 @@ done
 if ((${#missing[@]})); then
     say "apt: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt/dpkg run (unattended upgrades, a parallel install) may hold the lock: wait for it.
+    apt-get -o DPkg::Lock::Timeout=900 update -qq
+    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     say "apt: all ${#wanted[@]} packages present"
 fi
