@@ -116,7 +116,8 @@ def fresh_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "vars": {"ansible_connection": "containers.podman.podman",
                      "ansible_python_interpreter": "/usr/bin/python3"},
             "children": {"exchange": {"hosts": {"exch1": {"ansible_host": "tp-lab-exch1"}}},
-                         "trading": {"hosts": {"fresh1": {"ansible_host": FRESH}}}}}}}}))
+                         "trading": {"hosts": {"fresh1": {"ansible_host": FRESH}}},
+                         "lab_vm": {"hosts": {}}}}}}}))
         yield inv
     finally:
         _podman("rm", "--force", FRESH, check=False)
