@@ -347,6 +347,23 @@ def _signal_child(
     return child, pidfile, marker
 
 
+def test_a_stop_that_comes_while_the_child_is_being_started_reaches_it() -> None:
+    """A signal handled between fork and the supervisor knowing its child (a loaded host can
+    stall the parent there) is forwarded once the child is known, not lost."""
+    sup = Supervisor(["/bin/sleep", "30"], policy=FAST)
+    saved = sup._install()  # its handlers (a stop arms the SIGALRM kill timer)
+    try:
+        sup._on_signal(signal.SIGTERM, None)  # no child yet
+        assert sup.stopping
+        child = sup._start()
+        sup.child = child
+        sup._forward_pending(child)
+        assert child.wait(timeout=10) == -signal.SIGTERM
+        sup._forward_pending(child)  # once only: nothing left to send
+    finally:
+        sup._restore(saved)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_stop_signal_is_forwarded_and_exit_is_clean(tmp_path: Path, sig: int) -> None:
     child, pidfile, marker = _signal_child(tmp_path)

@@ -154,6 +154,7 @@ class Supervisor:
         self.stopping = False
         self._stop_signal: int | None = None
         self._killed = False
+        self._pending_signal: int | None = None
         self._wake_r, self._wake_w = -1, -1
 
     # --- signals ---------------------------------------------------------------------------
@@ -163,7 +164,16 @@ class Supervisor:
             self._stop_signal = signum
             signal.setitimer(signal.ITIMER_REAL, self.policy.stop_timeout)
         child = self.child
-        if child is not None and child.returncode is None:
+        if child is None:
+            # between fork and `self.child = ...`: forwarded once the child is known
+            self._pending_signal = signum
+        elif child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signum)
+
+    def _forward_pending(self, child: subprocess.Popen[bytes]) -> None:
+        signum, self._pending_signal = self._pending_signal, None
+        if signum is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, signum)
 
@@ -251,8 +261,11 @@ class Supervisor:
         consecutive = 0
         while True:
             started = time.monotonic()
-            self.child = self._start()
-            returncode = self._wait(self.child)
+            self.child = None
+            child = self._start()
+            self.child = child
+            self._forward_pending(child)
+            returncode = self._wait(child)
             ran = time.monotonic() - started
             status = status_of(returncode)
             if self.stopping:
