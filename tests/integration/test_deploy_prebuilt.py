@@ -14,8 +14,9 @@ from support import playbook
 
 TOP = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-CONTROLLER_CACHE = {"Create the artifact cache on the controller",
-                    "Take the artifact into the cache under its manifest's name"}
+ROLE = "tickpath_deploy : "
+CONTROLLER_CACHE = {ROLE + "Create the artifact cache on the controller",
+                    ROLE + "Take the artifact into the cache under its manifest's name"}
 
 
 def _running_version() -> str:
@@ -57,7 +58,7 @@ def test_a_prebuilt_artifact_deploys_without_sources(tmp_path: Path, release: tu
     # the same content as the running version: only the controller's cache took the artifact;
     # nothing to do on the host, nothing built
     assert changed == CONTROLLER_CACHE, changed
-    assert res["Build the artifact once on the controller"]["trader1"].get("skipped")
+    assert res[ROLE + "Build the artifact once on the controller"]["trader1"].get("skipped")
     assert (tmp_path / f"cache/tickpath-{version}-x86_64.tar.gz").exists()
 
 
@@ -70,7 +71,7 @@ def test_a_tampered_artifact_changes_nothing(tmp_path: Path, release: tuple[Path
     proc = _deploy(tmp_path, bad, sha)
     assert proc.returncode != 0
     name, msg = playbook.failures(proc.stdout)["trader1"]
-    assert name == "Take the artifact into the cache under its manifest's name"
+    assert name == ROLE + "Take the artifact into the cache under its manifest's name"
     assert "not the expected" in msg or "not the expected" in proc.stdout
     res = playbook.results(proc.stdout)
     assert {t for t, h in res.items() if h.get("trader1", {}).get("changed")} <= CONTROLLER_CACHE
