@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,19 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.containers import container_running
 
 TOP = Path(__file__).resolve().parents[2]
 HOSTS = ("exch1", "trader1")
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-def _running(name: str) -> bool:
-    if shutil.which("podman") is None:
-        return False
-    res = subprocess.run(["podman", "container", "inspect", "-f", "{{.State.Running}}", name],
-                         capture_output=True, text=True, check=False, timeout=30)
-    return res.returncode == 0 and res.stdout.strip() == "true"
 
 
 def _lab_password() -> str:
@@ -51,7 +43,7 @@ def _site(*extra: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def plan() -> subprocess.CompletedProcess[str]:
     for host in HOSTS:
-        if not _running(f"tp-lab-{host}"):
+        if not container_running(f"tp-lab-{host}"):
             pytest.skip(f"tp-lab-{host} is not running (make lab)")
     if os.environ.get("TICKPATH_LAB_CONVERGED") != "1":
         conv = _site()
@@ -94,7 +86,7 @@ def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def fresh_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A never-configured trading host: the lab image with systemd, on the lab network, with two
     veth pairs standing for the feed NICs; its inventory takes the lab's group variables."""
-    if not _running("tp-lab-exch1"):
+    if not container_running("tp-lab-exch1"):
         pytest.skip("tp-lab-exch1 is not running (make lab)")
     _podman("rm", "--force", FRESH, check=False)
     _podman("run", "--detach", "--name", FRESH, "--hostname", "fresh1", "--privileged",

@@ -6,24 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.containers import container_running
 
 TOP = Path(__file__).resolve().parents[2]
 NAME = "tp-lab-trader1"
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-
-
-def _running() -> bool:
-    if shutil.which("podman") is None:
-        return False
-    res = subprocess.run(["podman", "container", "inspect", "-f", "{{.State.Running}}", NAME],
-                         capture_output=True, text=True, check=False, timeout=30)
-    return res.returncode == 0 and res.stdout.strip() == "true"
 
 
 def _tune(*extra: str) -> dict[str, Any]:
@@ -47,7 +39,7 @@ def _changed_tasks(out: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def converged() -> None:
-    if not _running():
+    if not container_running(NAME):
         pytest.skip(f"{NAME} is not running (make lab-up)")
     # `make pytest` runs site.yml on the lab just before (its `lab` prerequisite) and says so
     # with TICKPATH_LAB_CONVERGED=1: tune.yml's roles are converged and the runs below are the
